@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { placeholdersOf, renderTemplate, TemplateError } from './render-template';
+
+const RENDER_SH = resolve(__dirname, '..', 'host', 'scripts', 'lib', 'render.sh');
+
+interface Case {
+  readonly name: string;
+  readonly template: string;
+  readonly values: Record<string, string>;
+  /** Expected output, or a fragment of the expected error message. */
+  readonly output?: string;
+  readonly error?: string;
+}
+
+const cases: Case[] = [
+  {
+    name: 'replaces every occurrence and keeps nginx variables',
+    template: 'server_name {{server_name}};\nreturn 301 https://$host{{server_name}}$request_uri;\n',
+    values: { server_name: 'provider.example.com' },
+    output: 'server_name provider.example.com;\nreturn 301 https://$hostprovider.example.com$request_uri;\n',
+  },
+  {
+    name: 'keeps a template without trailing newline as is',
+    template: 'listen {{port}} ssl;',
+    values: { port: '[::]:443' },
+    output: 'listen [::]:443 ssl;',
+  },
+  { name: 'fails on a placeholder without a value', template: 'a {{one}} {{two}}\n', values: { one: 'x' }, error: 'no value for placeholder(s) {{two}}' },
+  { name: 'fails on a value without a placeholder', template: 'a {{one}}\n', values: { one: 'x', extra: 'y' }, error: 'value(s) extra match no placeholder' },
+  { name: 'fails on a malformed leftover placeholder', template: 'a {{one}}\nb {{ two }}\n', values: { one: 'x' }, error: 'line 2 has a malformed placeholder' },
+  { name: 'fails on an unbalanced closing brace pair', template: 'a {{one}} }}\n', values: { one: 'x' }, error: 'line 1 has a malformed placeholder' },
+  { name: 'fails on a value that would inject a directive', template: 'root {{dir}};\n', values: { dir: '/srv; include /etc/passwd' }, error: 'value of dir must be' },
+  { name: 'fails on a value with a brace', template: 'root {{dir}};\n', values: { dir: '/srv/{{x}}' }, error: 'value of dir must be' },
+  { name: 'fails on an empty value', template: 'root {{dir}};\n', values: { dir: '' }, error: 'value of dir must be' },
+  { name: 'fails on a value name that is not lower_snake_case', template: 'root {{dir}};\n', values: { dir: '/srv', 'Bad-Name': 'x' }, error: 'invalid value name(s) Bad-Name' },
+];
+
+function renderWithBash(template: string, values: Record<string, string>): { stdout: string; stderr: string; status: number | null } {
+  const dir = mkdtempSync(join(tmpdir(), 'render-sh-'));
+  try {
+    const file = join(dir, 'site.tmpl');
+    writeFileSync(file, template);
+    const args = Object.entries(values).map(([name, value]) => `${name}=${value}`);
+    const result = spawnSync('bash', ['-c', 'source "$0" && render_template "$@"', RENDER_SH, file, ...args], { encoding: 'utf8' });
+    return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('renderTemplate (TypeScript)', () => {
+  it.each(cases)('$name', ({ template, values, output, error }) => {
+    if (error !== undefined) {
+      expect(() => renderTemplate(template, values)).toThrow(TemplateError);
+      expect(() => renderTemplate(template, values)).toThrow(error);
+    } else {
+      expect(renderTemplate(template, values)).toBe(output);
+    }
+  });
+
+  it('lists placeholders once each, sorted', () => {
+    expect(placeholdersOf('{{b}} {{a}} {{b}} $host {{ c }}')).toEqual(['a', 'b']);
+  });
+});
+
+describe('render_template (bash, shipped to the host)', () => {
+  it.each(cases)('$name', ({ template, values, output, error }) => {
+    const result = renderWithBash(template, values);
+    if (error !== undefined) {
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain(error);
+      expect(result.stdout).toBe('');
+    } else {
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe(output);
+    }
+  });
+});

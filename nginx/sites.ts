@@ -1,0 +1,85 @@
+/**
+ * The two nginx sites and the values they need, typed. The host scripts
+ * render the same templates with `host/scripts/lib/render.sh`; this module is
+ * what TypeScript callers (tests, the replica, the dev sandbox) use.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { renderTemplateFile } from './render-template';
+
+/** Values of the bootstrap (HTTP-only, ACME) site. */
+export interface BootstrapSiteValues {
+  /** The provider's DNS name, e.g. `provider.example.com`. */
+  readonly serverName: string;
+  /** @default `80` */
+  readonly httpListenV4: string;
+  /** @default `[::]:80` */
+  readonly httpListenV6: string;
+  /** certbot's webroot (`--webroot -w`). */
+  readonly acmeWebroot: string;
+  /** Folder for `access.json.log`. */
+  readonly logDir: string;
+  /** Folder holding `nginx/snippets/*.conf`. */
+  readonly snippetsDir: string;
+}
+
+/** Values of the mutual-TLS provider site. */
+export interface MtlsSiteValues extends BootstrapSiteValues {
+  /** @default `443` */
+  readonly httpsListenV4: string;
+  /** @default `[::]:443` */
+  readonly httpsListenV6: string;
+  /** Where port 80 redirects to, without a trailing slash, e.g. `https://provider.example.com`. */
+  readonly httpsOrigin: string;
+  readonly sslCertificate: string;
+  readonly sslCertificateKey: string;
+  /** The trust framework's client-CA bundle: the ONLY CAs accepted for client certificates. */
+  readonly clientCa: string;
+  /** Folder holding `nginx/errors/*.json`. */
+  readonly errorPagesDir: string;
+  /** Static files served before the app (`try_files $uri @app`). */
+  readonly publicRoot: string;
+  /** The app's UNIX socket. */
+  readonly appSocket: string;
+  /** The datasets folder, for X-Accel-Redirect (`/_datasets/`). */
+  readonly datasetsDir: string;
+}
+
+/** The `nginx/` source folder, whether running from source (ts-jest) or from `dist/`. */
+export function nginxSourceDir(): string {
+  const candidates = [__dirname, resolve(__dirname, '..', '..', 'nginx')];
+  const found = candidates.find((dir) => existsSync(join(dir, 'templates', 'mtls-site.conf.tmpl')));
+  if (!found) throw new Error(`nginx templates not found next to ${__dirname}; run from the repository`);
+  return found;
+}
+
+export function renderBootstrapSite(values: BootstrapSiteValues): string {
+  return renderTemplateFile(join(nginxSourceDir(), 'templates', 'bootstrap-site.conf.tmpl'), bootstrapPlaceholders(values));
+}
+
+export function renderMtlsSite(values: MtlsSiteValues): string {
+  return renderTemplateFile(join(nginxSourceDir(), 'templates', 'mtls-site.conf.tmpl'), {
+    ...bootstrapPlaceholders(values),
+    https_listen_v4: values.httpsListenV4,
+    https_listen_v6: values.httpsListenV6,
+    https_origin: values.httpsOrigin,
+    ssl_certificate: values.sslCertificate,
+    ssl_certificate_key: values.sslCertificateKey,
+    client_ca: values.clientCa,
+    error_pages_dir: values.errorPagesDir,
+    public_root: values.publicRoot,
+    app_socket: values.appSocket,
+    datasets_dir: values.datasetsDir,
+  });
+}
+
+function bootstrapPlaceholders(values: BootstrapSiteValues): Record<string, string> {
+  return {
+    server_name: values.serverName,
+    http_listen_v4: values.httpListenV4,
+    http_listen_v6: values.httpListenV6,
+    acme_webroot: values.acmeWebroot,
+    log_dir: values.logDir,
+    snippets_dir: values.snippetsDir,
+  };
+}
