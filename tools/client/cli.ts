@@ -1,0 +1,135 @@
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { ConsumerClient } from './consumer-client';
+import { CONSUMER_OPTIONS, CONSUMER_OPTIONS_HELP, toConsumerFlags } from './consumer-flags';
+import { resolveConsumerSettings } from './consumer-settings';
+import { ClientError, HttpError } from './errors';
+import { formatBytes, ProgressBar, type ProgressTarget } from './progress-bar';
+
+/** Where the CLI writes; the process streams in production, buffers in tests. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: ProgressTarget & NodeJS.WritableStream;
+}
+
+export const CLIENT_HELP = `Usage: npm run client -- <command> [options]
+
+Commands:
+  token [--json] [--fresh]       get an access token (client_credentials, mTLS client auth);
+                                 prints the token on stdout, its expiry on stderr
+  list [--json]                  the datasets you may read
+  get <dataset> [-o <file>]      download a dataset to a file (or stdout); progress on a terminal
+
+${CONSUMER_OPTIONS_HELP}`;
+
+/** Runs the consumer CLI; returns the exit code. Never throws for user errors. */
+export async function runClientCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        ...CONSUMER_OPTIONS,
+        output: { type: 'string', short: 'o' },
+        json: { type: 'boolean' },
+        fresh: { type: 'boolean' },
+        'no-progress': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const [command, ...rest] = positionals;
+    if (values.help || !command) {
+      io.stdout.write(`${CLIENT_HELP}\n`);
+      return values.help ? 0 : 2;
+    }
+    const expectArgs = (count: number, usage: string): void => {
+      if (rest.length !== count) throw new ClientError(`Usage: ${usage}`);
+    };
+    const settings = resolveConsumerSettings(toConsumerFlags(values));
+    const client = new ConsumerClient(settings);
+    switch (command) {
+      case 'token': {
+        expectArgs(0, 'token [--json] [--fresh]');
+        const token = await client.token({ fresh: values.fresh });
+        const expiresIn = Math.round((token.expiresAt - Date.now()) / 1000);
+        if (values.json) {
+          io.stdout.write(`${JSON.stringify({
+            access_token: token.accessToken,
+            token_type: token.tokenType,
+            expires_in: expiresIn,
+            expires_at: new Date(token.expiresAt).toISOString(),
+            scope: token.scope,
+          })}\n`);
+        } else {
+          io.stdout.write(`${token.accessToken}\n`);
+          io.stderr.write(
+            `${token.tokenType} token for ${settings.clientId}${token.scope ? ` (scope: ${token.scope})` : ''}, ` +
+              `expires in ${expiresIn}s at ${new Date(token.expiresAt).toISOString()}${token.fromCache ? ', from cache' : ''}\n`,
+          );
+        }
+        return 0;
+      }
+      case 'list': {
+        expectArgs(0, 'list [--json]');
+        const datasets = await client.listDatasets();
+        if (values.json) {
+          io.stdout.write(`${JSON.stringify(datasets, null, 2)}\n`);
+        } else {
+          const width = Math.max(4, ...datasets.map((d) => d.name.length));
+          for (const d of datasets) io.stdout.write(`${d.name.padEnd(width)}  ${d.size !== undefined ? formatBytes(d.size) : ''}`.trimEnd() + '\n');
+          if (datasets.length === 0) io.stderr.write('No datasets.\n');
+        }
+        return 0;
+      }
+      case 'get': {
+        expectArgs(1, 'get <dataset> [-o <file>]');
+        await download(client, rest[0]!, values.output, io, !values['no-progress']);
+        return 0;
+      }
+      default:
+        throw new ClientError(`Unknown command "${command}".`, 'Commands: token, list, get (see --help).');
+    }
+  } catch (error) {
+    io.stderr.write(`${describeError(error)}\n`);
+    return 1;
+  }
+}
+
+async function download(client: ConsumerClient, name: string, output: string | undefined, io: CliIo, progress: boolean): Promise<void> {
+  const res = await client.getDataset(name);
+  // a bar only where a human watches and the data does not go to the same terminal
+  const showBar = progress && Boolean(io.stderr.isTTY) && (output !== undefined || !io.stdout.isTTY);
+  const bar = new ProgressBar(showBar ? io.stderr : { isTTY: false, write: () => true }, name, res.size);
+  if (output === undefined || output === '-') {
+    await pipeline(res.body, bar, io.stdout, { end: false });
+    return;
+  }
+  // write beside the target and rename on success: a failed download leaves no half file
+  const partial = `${output}.partial`;
+  try {
+    await pipeline(res.body, bar, createWriteStream(partial));
+    if (res.size !== undefined && bar.bytes !== res.size) {
+      throw new ClientError(`Download of ${name} stopped at ${bar.bytes} of ${res.size} bytes.`, 'Try again.');
+    }
+    renameSync(partial, output);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  }
+  io.stderr.write(`Saved ${name} to ${output} (${formatBytes(bar.bytes)}${res.interactionId ? `, x-fapi-interaction-id ${res.interactionId}` : ''})\n`);
+}
+
+/** One or two lines for the terminal; a stack trace only for a bug (non-ClientError). */
+export function describeError(error: unknown): string {
+  if (error instanceof ClientError) {
+    const lines = [`error: ${error.message}`];
+    if (error instanceof HttpError && error.interactionId) lines.push(`  x-fapi-interaction-id: ${error.interactionId}`);
+    if (error.hint) lines.push(`  hint: ${error.hint}`);
+    return lines.join('\n');
+  }
+  if (error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+    return `error: ${error.message}\n  hint: see --help`;
+  }
+  return `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+}

@@ -1,0 +1,53 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { ConsumerFlags } from './consumer-settings';
+import { ClientError } from './errors';
+
+/** The consumer-identity options shared by the client CLI and verify. */
+export const CONSUMER_OPTIONS = {
+  issuer: { type: 'string' },
+  'client-id': { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  ca: { type: 'string' },
+  scope: { type: 'string' },
+  url: { type: 'string' },
+  'token-cache': { type: 'string' },
+  'sandbox-dir': { type: 'string' },
+  timeout: { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+export const CONSUMER_OPTIONS_HELP = `Consumer identity (defaults: the running sandbox, \`npm run dev\`):
+  --url <https url>       the data provider
+  --issuer <url>          the authorization server (OIDC discovery base)
+  --client-id <id>        the consumer's client id
+  --cert <file> --key <file>  client certificate and key (PEM)
+  --ca <file>             CA bundle to trust for the servers (default: system roots)
+  --scope <scope>         scope to ask for
+  --token-cache <file>    share tokens between runs (written 0600)
+  --sandbox-dir <dir>     where the sandbox's state is (default: .dev)
+  --timeout <seconds>     per request (default 30)`;
+
+type Values = { [K in keyof typeof CONSUMER_OPTIONS]?: string };
+
+export function toConsumerFlags(values: Values): ConsumerFlags {
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      throw new ClientError(`--timeout must be a positive number of seconds, got "${values.timeout}".`);
+    }
+    timeoutMs = seconds * 1000;
+  }
+  return {
+    issuer: values.issuer,
+    clientId: values['client-id'],
+    cert: values.cert,
+    key: values.key,
+    ca: values.ca,
+    scope: values.scope,
+    url: values.url,
+    tokenCache: values['token-cache'],
+    sandboxDir: values['sandbox-dir'],
+    timeoutMs,
+  };
+}

@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { defaultStateDir, readSandboxState, type SandboxState } from '../dev/sandbox-state';
+import type { ConsumerClientOptions } from './consumer-client';
+import { ClientError } from './errors';
+import { FileTokenCache, MemoryTokenCache } from './token-cache';
+import { loadTlsIdentity } from './tls-identity';
+
+/** The consumer options as typed on a command line; all optional. */
+export interface ConsumerFlags {
+  readonly issuer?: string;
+  readonly clientId?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly ca?: string;
+  readonly scope?: string;
+  readonly url?: string;
+  /** A file to share tokens between runs (0600). */
+  readonly tokenCache?: string;
+  /** Where a running sandbox publishes its state. @default `<repo>/.dev` */
+  readonly sandboxDir?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface ConsumerSettings extends ConsumerClientOptions {
+  /** Set when (some) values came from the running sandbox. */
+  readonly sandbox?: SandboxState;
+  readonly tokenCacheFile?: string;
+}
+
+/**
+ * Resolves flags into client options. Whatever is not given comes from the
+ * sandbox running next to us (`npm run dev`), so `npm run client -- list` needs no
+ * options there; the certificate and key only ever come as a pair.
+ */
+export function resolveConsumerSettings(flags: ConsumerFlags): ConsumerSettings {
+  const needsSandbox = !flags.issuer || !flags.clientId || !flags.url || !(flags.cert && flags.key);
+  const stateDir = flags.sandboxDir ?? defaultStateDir();
+  const sandbox = needsSandbox ? readSandboxState(stateDir) : undefined;
+  if (needsSandbox && !sandbox) {
+    const missing = [
+      !flags.url && '--url',
+      !flags.issuer && '--issuer',
+      !flags.clientId && '--client-id',
+      !(flags.cert && flags.key) && '--cert/--key',
+    ].filter(Boolean);
+    throw new ClientError(
+      `Missing ${missing.join(', ')} and no sandbox is running (no live ${join(stateDir, 'sandbox.json')}).`,
+      'Start the local sandbox with `npm run dev`, or pass --url, --issuer, --client-id, --cert, --key (and --ca).',
+    );
+  }
+  const pairFromSandbox = !(flags.cert || flags.key) && sandbox;
+  const tls = loadTlsIdentity({
+    certFile: pairFromSandbox ? sandbox.consumer.certFile : flags.cert,
+    keyFile: pairFromSandbox ? sandbox.consumer.keyFile : flags.key,
+    caFile: flags.ca ?? sandbox?.consumer.caFile,
+  });
+  // next to the sandbox, tokens are shared between runs in its git-ignored folder
+  const tokenCacheFile = flags.tokenCache ?? (sandbox ? join(stateDir, 'client', 'tokens.json') : undefined);
+  return {
+    issuer: flags.issuer ?? sandbox!.issuer,
+    clientId: flags.clientId ?? sandbox!.consumer.clientId,
+    baseUrl: flags.url ?? sandbox!.url,
+    scope: flags.scope ?? sandbox?.consumer.scope,
+    tls,
+    cache: tokenCacheFile ? new FileTokenCache(tokenCacheFile) : new MemoryTokenCache(),
+    timeoutMs: flags.timeoutMs,
+    sandbox,
+    tokenCacheFile,
+  };
+}

@@ -1,0 +1,39 @@
+import { ClientError } from './errors';
+import { httpErrorFrom } from './http-errors';
+import { httpsRequest, readText } from './https-request';
+import type { TlsIdentity } from './tls-identity';
+
+/** The parts of the authorization server's metadata the consumer needs. */
+export interface IssuerMetadata {
+  readonly issuer: string;
+  /** Token endpoint for mTLS clients: the RFC 8705 alias when published, else the plain one. */
+  readonly tokenEndpoint: string;
+}
+
+/** OpenID Connect discovery: `<issuer>/.well-known/openid-configuration`. */
+export async function discoverIssuer(issuer: string, tls: TlsIdentity): Promise<IssuerMetadata> {
+  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  const res = await httpsRequest({ url, tls, headers: { accept: 'application/json' } });
+  const text = await readText(res.body);
+  if (res.status !== 200) throw httpErrorFrom(res.status, url, res.headers, text, Boolean(tls.cert));
+  let meta: {
+    issuer?: unknown;
+    token_endpoint?: unknown;
+    mtls_endpoint_aliases?: { token_endpoint?: unknown };
+  };
+  try {
+    meta = JSON.parse(text) as typeof meta;
+  } catch {
+    throw new ClientError(`Discovery at ${url} did not return JSON.`, 'Check the --issuer URL.');
+  }
+  // RFC 8414 §3.3: the metadata must be about the issuer we asked for
+  if (typeof meta.issuer !== 'string' || meta.issuer.replace(/\/+$/, '') !== issuer.replace(/\/+$/, '')) {
+    throw new ClientError(`Discovery at ${url} names issuer ${String(meta.issuer)}, not ${issuer}.`, 'Use the issuer URL exactly as the server publishes it.');
+  }
+  const alias = meta.mtls_endpoint_aliases?.token_endpoint;
+  const tokenEndpoint = typeof alias === 'string' ? alias : meta.token_endpoint;
+  if (typeof tokenEndpoint !== 'string') {
+    throw new ClientError(`Discovery at ${url} has no token_endpoint.`);
+  }
+  return { issuer: meta.issuer, tokenEndpoint };
+}
