@@ -1,0 +1,142 @@
+/**
+ * Reads one environment file (YAML or JSON), validates it against the schema and the
+ * local files it names, and returns the typed configuration. Every failure becomes one
+ * ConfigError listing each bad field as `<file>: <field>: <problem and fix>`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { environmentSchema, type ParsedEnvironment } from './schema';
+
+export interface ContentPaths {
+  /** Absolute path of the client-CA trust bundle (PEM, certificates only). */
+  readonly trustBundleFile: string;
+  /** Absolute path of the datasets folder. */
+  readonly datasetsDir: string;
+  /** Absolute path of the static files folder, when configured. */
+  readonly publicDir?: string;
+}
+
+/** A validated environment; content paths are absolute. */
+export type EnvironmentConfig = Omit<ParsedEnvironment, 'content'> & {
+  readonly content: ContentPaths;
+  /** The file it was loaded from (for messages). */
+  readonly sourceFile: string;
+};
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid configuration in ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ENV_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/** The file of a named environment in `dir` (config/environments). */
+export function environmentFile(dir: string, name: string): string {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+    throw new ConfigError(dir, [`environment name ${JSON.stringify(name)} is not valid: use lower-case letters, digits and hyphens`]);
+  }
+  for (const ext of ENV_EXTENSIONS) {
+    const candidate = path.join(dir, `${name}${ext}`);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  const known = fs.existsSync(dir)
+    ? fs.readdirSync(dir).filter((f) => ENV_EXTENSIONS.includes(path.extname(f))).map((f) => path.basename(f, path.extname(f)))
+    : [];
+  throw new ConfigError(dir, [`no environment ${JSON.stringify(name)} (${name}.yaml); known: ${known.join(', ') || 'none'}`]);
+}
+
+/** Reads, validates and resolves one environment file. Throws ConfigError. */
+export function loadEnvironment(file: string): EnvironmentConfig {
+  const absolute = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(absolute, 'utf8');
+  } catch {
+    throw new ConfigError(absolute, ['cannot read the file; check the path']);
+  }
+  let raw: unknown;
+  try {
+    raw = absolute.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(absolute, [`not valid ${absolute.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  return parseEnvironment(raw, absolute);
+}
+
+/** Validates an already-parsed document; relative content paths resolve against `file`'s folder. */
+export function parseEnvironment(raw: unknown, file: string): EnvironmentConfig {
+  const result = environmentSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(file, result.error.issues.map((issue) => describeIssue(issue, raw)));
+  }
+  const base = path.dirname(path.resolve(file));
+  const { content, ...rest } = result.data;
+  const resolved: ContentPaths = {
+    trustBundleFile: path.resolve(base, content.trustBundleFile),
+    datasetsDir: path.resolve(base, content.datasetsDir),
+    ...(content.publicDir !== undefined ? { publicDir: path.resolve(base, content.publicDir) } : {}),
+  };
+  const problems = checkContent(resolved);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return { ...rest, content: resolved, sourceFile: path.resolve(file) };
+}
+
+function checkContent(content: ContentPaths): string[] {
+  const problems: string[] = [];
+  const bundle = content.trustBundleFile;
+  if (!isFile(bundle)) {
+    problems.push(`content.trustBundleFile: ${JSON.stringify(bundle)} does not exist; give the PEM file of the trust framework's CA chain`);
+  } else {
+    const pem = fs.readFileSync(bundle, 'utf8');
+    if (/PRIVATE KEY/.test(pem)) {
+      problems.push(`content.trustBundleFile: ${JSON.stringify(bundle)} contains a private key; a trust bundle holds CA certificates only — remove the key (and rotate it: it has been copied around)`);
+    } else if (!/-----BEGIN CERTIFICATE-----/.test(pem)) {
+      problems.push(`content.trustBundleFile: ${JSON.stringify(bundle)} holds no PEM certificate; give a file with "-----BEGIN CERTIFICATE-----" blocks`);
+    }
+  }
+  if (!isDirectory(content.datasetsDir)) {
+    problems.push(`content.datasetsDir: ${JSON.stringify(content.datasetsDir)} is not a folder; give the folder of <name>.csv datasets`);
+  }
+  if (content.publicDir !== undefined && !isDirectory(content.publicDir)) {
+    problems.push(`content.publicDir: ${JSON.stringify(content.publicDir)} is not a folder; give a folder of static files or omit the field`);
+  }
+  return problems;
+}
+
+function isFile(p: string): boolean {
+  return fs.existsSync(p) && fs.statSync(p).isFile();
+}
+
+function isDirectory(p: string): boolean {
+  return fs.existsSync(p) && fs.statSync(p).isDirectory();
+}
+
+function valueAt(raw: unknown, keys: readonly PropertyKey[]): unknown {
+  let current: unknown = raw;
+  for (const key of keys) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') || '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    return `${field}: unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; check the spelling against docs/stack.md`;
+  }
+  const value = valueAt(raw, issue.path);
+  if (issue.code === 'invalid_type' && value === undefined) {
+    return `${field}: is required (expected ${issue.expected}); see docs/stack.md`;
+  }
+  const shown = JSON.stringify(value);
+  const message = shown !== undefined && !issue.message.includes(shown) ? `${issue.message} (got ${shown})` : issue.message;
+  return `${field}: ${message}`;
+}

@@ -1,0 +1,304 @@
+/**
+ * The environment configuration: one file per environment, validated once here and
+ * typed everywhere after. Every field is described (`.describe()`): the descriptions
+ * feed the generated reference in docs/stack.md.
+ *
+ * Error messages name the value and what would be accepted; the loader prefixes the
+ * field path. Values that reach the host's env file (see CONTRACTS.md, host-config) are
+ * restricted to shell-safe characters so that the file can be sourced unquoted.
+ */
+import { z } from 'zod';
+import { architectureOfInstanceType, type Architecture } from './instance-architecture';
+
+export const DEFAULT_DOMAIN = 'example.energydata.org.uk';
+export const DEFAULT_ISSUER = 'https://matls-auth.directory.energydata.org.uk/';
+export const DEFAULT_INSTANCE_TYPE = 't4g.small';
+/** The PM2 version the tests run against (package.json); the host installs the same. */
+export const DEFAULT_PM2_VERSION = '7.0.4';
+
+const show = (value: unknown): string => JSON.stringify(value);
+
+const NAME_RE = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+const name = z
+  .string()
+  .regex(NAME_RE, { error: (i) => `${show(i.input)} is not a valid name: use 2-24 lower-case letters, digits and hyphens, starting with a letter` });
+
+const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const region = z
+  .string()
+  .regex(REGION_RE, { error: (i) => `${show(i.input)} is not an AWS region code; use e.g. "eu-west-2"` });
+
+const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
+const FQDN_RE = new RegExp(`^(${LABEL}\\.)+[a-z]{2,63}$`);
+const fqdn = z
+  .string()
+  .regex(FQDN_RE, { error: (i) => `${show(i.input)} is not a lower-case fully qualified domain name; use e.g. "${DEFAULT_DOMAIN}" (no trailing dot, no scheme)` });
+
+/** Shell-safe: these characters need no quoting in `KEY=value` lines. */
+const SHELL_SAFE_RE = /^[A-Za-z0-9._:/@%+,=-]+$/;
+
+const SSM_NAME_RE = /^(\/[A-Za-z0-9_.-]+)+$/;
+const ssmName = z
+  .string()
+  .regex(SSM_NAME_RE, { error: (i) => `${show(i.input)} is not an SSM parameter path; use "/segment/segment" with letters, digits, "_", "." and "-"` });
+
+const httpsUrl = z
+  .string()
+  .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/, {
+    error: (i) => `${show(i.input)} is not an https URL without query or fragment; use e.g. "${DEFAULT_ISSUER}"`,
+  });
+
+const email = z
+  .string()
+  .regex(/^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$/, {
+    error: (i) => `${show(i.input)} is not an e-mail address; use e.g. "ops@example.org"`,
+  });
+
+const WORLD_CIDRS = new Set(['0.0.0.0/0', '::/0']);
+const cidr = z
+  .string()
+  .refine((v) => !WORLD_CIDRS.has(v) && !/\/0$/.test(v), {
+    error: (i) => `${show(i.input)} would open SSH to the whole internet; give the operators' own ranges (e.g. "203.0.113.0/24") or none and use SSM Session Manager`,
+  })
+  .refine((v) => z.cidrv4().safeParse(v).success || z.cidrv6().safeParse(v).success, {
+    error: (i) => `${show(i.input)} is not an IPv4 or IPv6 CIDR; use e.g. "203.0.113.0/24" or "2001:db8::/48"`,
+  });
+
+const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+
+const hostedZone = z
+  .strictObject({
+    name: fqdn.optional().describe('Public Route53 hosted zone name (looked up at plan time), e.g. "energydata.org.uk". Give `name` or `id`.'),
+    id: z
+      .string()
+      .regex(/^Z[A-Z0-9]{1,31}$/, { error: (i) => `${show(i.input)} is not a Route53 hosted zone id; use e.g. "Z0123456789ABCDEFGHIJ"` })
+      .optional()
+      .describe('Route53 hosted zone id, e.g. "Z0123456789ABCDEFGHIJ". Give `name` or `id`.'),
+  })
+  .refine((z1) => (z1.name === undefined) !== (z1.id === undefined), {
+    error: (i) => `${show(i.input)} must give exactly one of "name" or "id"`,
+  })
+  .describe('The Route53 hosted zone that holds the record for `domain`.');
+
+const instance = z
+  .strictObject({
+    type: z
+      .string()
+      .regex(INSTANCE_TYPE_RE, { error: (i) => `${show(i.input)} is not an EC2 instance type; use e.g. "${DEFAULT_INSTANCE_TYPE}"` })
+      .default(DEFAULT_INSTANCE_TYPE)
+      .describe('EC2 instance type. Graviton (arm64) types such as t4g.small are cheapest; the AMI architecture follows the type.'),
+    architecture: z
+      .enum(['arm64', 'x86_64'], { error: (i) => `${show(i.input)} is not an architecture; use "arm64" or "x86_64"` })
+      .optional()
+      .describe('Optional assertion of the CPU architecture; must match the instance type. Derived from the type when omitted.'),
+    rootVolumeGiB: z
+      .number({ error: (i) => `${show(i.input)} is not a number of GiB; use an integer from 8 to 1024` })
+      .int({ error: (i) => `${show(i.input)} is not a whole number of GiB; use an integer from 8 to 1024` })
+      .min(8, { error: (i) => `${show(i.input)} GiB is too small for AL2023; use an integer from 8 to 1024` })
+      .max(1024, { error: (i) => `${show(i.input)} GiB is more than this single host needs; use an integer from 8 to 1024` })
+      .default(20)
+      .describe('Size of the encrypted gp3 root volume in GiB.'),
+    subnetId: z
+      .string()
+      .regex(/^subnet-[0-9a-f]{8,17}$/, { error: (i) => `${show(i.input)} is not a subnet id; use e.g. "subnet-0123456789abcdef0" or omit it for the default VPC` })
+      .optional()
+      .describe('Public subnet to launch into. Omitted: the default VPC (AWS picks a default subnet).'),
+    ipv6: z
+      .boolean({ error: (i) => `${show(i.input)} is not a boolean; use true or false` })
+      .default(false)
+      .describe('Give the instance an IPv6 address and publish an AAAA record. The subnet must have an IPv6 CIDR.'),
+  })
+  .default({ type: DEFAULT_INSTANCE_TYPE, rootVolumeGiB: 20, ipv6: false })
+  .superRefine((value, ctx) => {
+    const derived = architectureOfInstanceType(value.type);
+    if (value.architecture !== undefined && value.architecture !== derived) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['architecture'],
+        input: value.architecture,
+        message: `"${value.architecture}" does not match instance type "${value.type}", which is ${derived}; use "${derived}" or omit it`,
+      });
+    }
+  })
+  .transform((value) => ({ ...value, architecture: architectureOfInstanceType(value.type) as Architecture }))
+  .describe('The EC2 host.');
+
+const admin = z
+  .strictObject({
+    sshKeyName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,255}$/, { error: (i) => `${show(i.input)} is not an EC2 key pair name; use letters, digits, ".", "_" and "-"` })
+      .optional()
+      .describe('Existing EC2 key pair for SSH. Omitted: no key; use SSM Session Manager.'),
+    sshCidrs: z
+      .array(cidr)
+      .default([])
+      .describe('CIDRs allowed to reach port 22. Empty (default): port 22 is closed. 0.0.0.0/0 and ::/0 are refused.'),
+  })
+  .default({ sshCidrs: [] })
+  .describe('Administrator access. SSM Session Manager is always enabled.');
+
+const acme = z
+  .strictObject({
+    email: email.describe("Let's Encrypt account contact e-mail (expiry notices)."),
+    staging: z
+      .boolean({ error: (i) => `${show(i.input)} is not a boolean; use true or false` })
+      .default(false)
+      .describe("Use Let's Encrypt's staging environment (untrusted certificates, generous rate limits)."),
+    server: httpsUrl.optional().describe('ACME directory URL overriding Let\'s Encrypt (production or staging).'),
+  })
+  .describe('Certificate issuance (certbot).');
+
+const oauth = z
+  .strictObject({
+    issuer: httpsUrl.default(DEFAULT_ISSUER).describe('Authorization server issuer URL; its discovery document gives the introspection endpoint.'),
+    clientId: z
+      .string()
+      .regex(SHELL_SAFE_RE, { error: (i) => `${show(i.input)} is not a usable client id; use letters, digits and . _ : / @ % + , = -` })
+      .describe("The provider's own OAuth client id at the authorization server (used for introspection)."),
+    scope: z
+      .string()
+      .regex(/^[A-Za-z0-9._:\/-]+$/, { error: (i) => `${show(i.input)} is not a single scope token; use letters, digits and . _ : / -` })
+      .describe('The scope an access token must carry to read datasets.'),
+  })
+  .describe('OAuth 2 / FAPI settings of the resource server.');
+
+const secrets = z
+  .strictObject({
+    tlsCertParameter: ssmName.optional().describe("SSM SecureString holding the provider's transport certificate (PEM). Default `<ssmPrefix>/transport-cert`."),
+    tlsKeyParameter: ssmName.optional().describe("SSM SecureString holding the provider's transport private key (PEM). Default `<ssmPrefix>/transport-key`."),
+    kmsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, { error: (i) => `${show(i.input)} is not a KMS key ARN; use "arn:aws:kms:<region>:<account>:key/<id>" or omit it for the aws/ssm key` })
+      .optional()
+      .describe('Customer managed KMS key that encrypts the two SecureStrings. Omitted: the AWS managed aws/ssm key.'),
+  })
+  .default({})
+  .describe('Secrets live in SSM Parameter Store, created out of band; Terraform never sees their values.');
+
+const localPath = z.string().min(1, { error: 'is empty; give a path relative to the config file' });
+
+const content = z
+  .strictObject({
+    trustBundleFile: localPath.describe("PEM file of the trust framework's CA chain that client certificates must chain to (certificates only)."),
+    datasetsDir: localPath.describe('Local folder of datasets (`<name>.csv`), published to S3 `shared_data/`.'),
+    publicDir: localPath.optional().describe('Local folder of static files, published to S3 `public/`. Optional.'),
+  })
+  .describe('Local files the stack publishes. Paths are relative to the config file.');
+
+const app = z
+  .strictObject({
+    instances: z
+      .number({ error: (i) => `${show(i.input)} is not a number; use an integer from 1 to 16` })
+      .int({ error: (i) => `${show(i.input)} is not a whole number; use an integer from 1 to 16` })
+      .min(1, { error: (i) => `${show(i.input)} is too few; use an integer from 1 to 16` })
+      .max(16, { error: (i) => `${show(i.input)} is too many for one host; use an integer from 1 to 16` })
+      .default(2)
+      .describe('PM2 cluster size of the provider app.'),
+    nodeMajor: z
+      .union([z.literal(20), z.literal(22), z.literal(24)], { error: (i) => `${show(i.input)} is not a Node.js major packaged by AL2023; use 20, 22 or 24` })
+      .default(22)
+      .describe('Node.js major version installed from the AL2023 repositories (`nodejs<major>`).'),
+    pm2Version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, { error: (i) => `${show(i.input)} is not an exact version; use e.g. "${DEFAULT_PM2_VERSION}"` })
+      .default(DEFAULT_PM2_VERSION)
+      .describe('Exact PM2 version installed on the host with npm.'),
+  })
+  .default({ instances: 2, nodeMajor: 22, pm2Version: DEFAULT_PM2_VERSION })
+  .describe('The provider app on the host.');
+
+const storage = z
+  .strictObject({
+    retainOnDestroy: z
+      .boolean({ error: (i) => `${show(i.input)} is not a boolean; use true or false` })
+      .default(true)
+      .describe('Refuse to destroy the data bucket (Terraform `prevent_destroy`). It is never emptied by Terraform either (`force_destroy = false`).'),
+    noncurrentVersionDays: z
+      .number({ error: (i) => `${show(i.input)} is not a number of days; use an integer from 1 to 3650` })
+      .int({ error: (i) => `${show(i.input)} is not a whole number of days; use an integer from 1 to 3650` })
+      .min(1, { error: (i) => `${show(i.input)} is too short; use an integer from 1 to 3650` })
+      .max(3650, { error: (i) => `${show(i.input)} is too long; use an integer from 1 to 3650` })
+      .default(90)
+      .describe('Days that superseded object versions are kept before S3 expires them.'),
+  })
+  .default({ retainOnDestroy: true, noncurrentVersionDays: 90 })
+  .describe('The data bucket.');
+
+const backend = z
+  .strictObject({
+    s3: z
+      .strictObject({
+        bucket: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: (i) => `${show(i.input)} is not an S3 bucket name; use 3-63 lower-case letters, digits, "." and "-"` })
+          .describe('Existing S3 bucket for Terraform state.'),
+        key: z
+          .string()
+          .regex(/^[A-Za-z0-9._\/-]+\.tfstate$/, { error: (i) => `${show(i.input)} is not a state object key; use e.g. "provider-host/example.tfstate"` })
+          .describe('Object key of the state file.'),
+        region: region.optional().describe('Region of the state bucket. Default: `region`.'),
+        dynamodbTable: z.string().min(3).optional().describe('Optional DynamoDB table for state locking.'),
+      })
+      .describe('S3 remote state. State is encrypted at rest.'),
+  })
+  .optional()
+  .describe('Terraform state backend. Omitted: local state file `terraform.<name>.tfstate`.');
+
+const tagKey = /^[A-Za-z0-9 _.:/=+@-]{1,128}$/;
+const tags = z
+  .record(
+    z.string().regex(tagKey, { error: (i) => `${show(i.input)} is not a valid tag key; use 1-128 letters, digits, spaces and _ . : / = + - @` }),
+    z.string().max(256, { error: (i) => `${show(i.input)} is longer than 256 characters` }),
+  )
+  .default({})
+  .describe('Tags added to every resource (besides Environment and ManagedBy).');
+
+export const environmentSchema = z
+  .strictObject({
+    name: name.describe('Environment name; also the cdktf stack name. Must be unique per account and region.'),
+    namePrefix: name.optional().describe('Prefix of AWS resource names. Default: `provider-<name>`.'),
+    region: region.default('eu-west-2').describe('AWS region of every resource.'),
+    tags,
+    domain: fqdn.default(DEFAULT_DOMAIN).describe('FQDN the provider serves; must lie inside the hosted zone when the zone is given by name.'),
+    hostedZone,
+    instance,
+    admin,
+    acme,
+    oauth,
+    secrets,
+    content,
+    app,
+    storage,
+    ssmPrefix: ssmName.optional().describe('Prefix of the SSM parameters. Default: `/provider-host/<name>`.'),
+    backend,
+  })
+  .superRefine((value, ctx) => {
+    const zone = value.hostedZone.name;
+    if (zone !== undefined && value.domain !== zone && !value.domain.endsWith(`.${zone}`)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domain'],
+        input: value.domain,
+        message: `"${value.domain}" is not inside hosted zone "${zone}"; use a name ending in ".${zone}" or change hostedZone.name`,
+      });
+    }
+  })
+  .transform((value) => {
+    const ssmPrefix = value.ssmPrefix ?? `/provider-host/${value.name}`;
+    return {
+      ...value,
+      namePrefix: value.namePrefix ?? `provider-${value.name}`,
+      ssmPrefix,
+      secrets: {
+        ...value.secrets,
+        tlsCertParameter: value.secrets.tlsCertParameter ?? `${ssmPrefix}/transport-cert`,
+        tlsKeyParameter: value.secrets.tlsKeyParameter ?? `${ssmPrefix}/transport-key`,
+      },
+    };
+  });
+
+/** The raw file shape (what an operator writes). */
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+/** Validated, defaults applied; file paths still as written (see load.ts). */
+export type ParsedEnvironment = z.output<typeof environmentSchema>;

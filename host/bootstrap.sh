@@ -1,0 +1,169 @@
+#!/bin/bash
+# provider-host-bootstrap — hands the host over from cloud-init (first boot) and from
+# the SSM association (every deploy) to the host scripts shipped in the bundle.
+#
+#   provider-host-bootstrap setup
+#       First boot (cloud-init runcmd): runtime, host config, bundle, host/scripts/setup.sh.
+#   provider-host-bootstrap update [--bundle-hash H] [--data-hash H] [--public-hash H] [--trust-hash H]
+#       A deploy (SSM association): the same, then host/scripts/update.sh. The hashes make
+#       the association change whenever the bundle or the data change; the bundle hash is
+#       also checked against the host config so a stale parameter read fails loudly.
+#
+# Static settings come from $PH_ETC/bootstrap.env (written by the user data); everything
+# Terraform only knows at apply time (bucket, bundle key, ...) comes from the non-secret
+# SSM parameter named there, written to $PH_ETC/host.env. Secrets are never handled here.
+set -euo pipefail
+umask 022
+
+PH_ETC="${PH_ETC:-/etc/provider-host}"
+PH_PREFIX="${PH_PREFIX:-/opt/provider-host}"
+PH_STATE="${PH_STATE:-/var/lib/provider-host}"
+PH_LOCK="${PH_LOCK:-/run/provider-host-bootstrap.lock}"
+PH_KEEP_RELEASES="${PH_KEEP_RELEASES:-3}"
+PH_AWS_ATTEMPTS="${PH_AWS_ATTEMPTS:-10}"
+export PH_ETC PH_PREFIX PH_STATE
+
+log() { printf '%s provider-host-bootstrap: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Bounded retries: instance-profile credentials and the network can lag at first boot.
+retry() {
+  local attempt=1
+  until "$@"; do
+    [ "$attempt" -ge "$PH_AWS_ATTEMPTS" ] && return 1
+    sleep $((attempt * 3))
+    attempt=$((attempt + 1))
+  done
+}
+
+load_bootstrap_env() {
+  [ -r "$PH_ETC/bootstrap.env" ] || die "$PH_ETC/bootstrap.env is missing (written by the user data)"
+  # shellcheck source=/dev/null
+  . "$PH_ETC/bootstrap.env"
+  : "${PH_REGION:?PH_REGION missing in bootstrap.env}"
+  : "${PH_HOST_CONFIG_PARAM:?PH_HOST_CONFIG_PARAM missing in bootstrap.env}"
+  : "${PH_NODE_MAJOR:?PH_NODE_MAJOR missing in bootstrap.env}"
+  : "${PH_PM2_VERSION:?PH_PM2_VERSION missing in bootstrap.env}"
+}
+
+install_runtime() {
+  if [ -x "/usr/bin/node-${PH_NODE_MAJOR}" ] && command -v alternatives >/dev/null; then
+    alternatives --set node "/usr/bin/node-${PH_NODE_MAJOR}" || log "alternatives could not select node-${PH_NODE_MAJOR}; keeping the default"
+  fi
+  if ! npm ls -g --depth=0 "pm2@${PH_PM2_VERSION}" >/dev/null 2>&1; then
+    log "installing pm2@${PH_PM2_VERSION}"
+    retry npm install -g --no-fund --no-audit "pm2@${PH_PM2_VERSION}" || die "npm could not install pm2@${PH_PM2_VERSION}"
+  fi
+}
+
+fetch_host_config() {
+  local tmp="$PH_ETC/host.env.next"
+  retry aws ssm get-parameter --region "$PH_REGION" --name "$PH_HOST_CONFIG_PARAM" \
+    --query Parameter.Value --output text >"$tmp" || die "cannot read SSM parameter $PH_HOST_CONFIG_PARAM"
+  # The file is sourced: accept only KEY=shell-safe-value lines (the schema guarantees them).
+  if grep -Evq '^(PH_[A-Z0-9_]+=[A-Za-z0-9._:/@%+,=-]*)?$' "$tmp"; then
+    die "SSM parameter $PH_HOST_CONFIG_PARAM has lines that are not PH_KEY=shell-safe-value"
+  fi
+  chmod 0644 "$tmp"
+  mv -f "$tmp" "$PH_ETC/host.env"
+  set -a
+  # shellcheck source=/dev/null
+  . "$PH_ETC/host.env"
+  set +a
+  : "${PH_BUCKET:?PH_BUCKET missing in host config}"
+  : "${PH_BUNDLE_KEY:?PH_BUNDLE_KEY missing in host config}"
+}
+
+install_bundle() {
+  local expected="${1:-}" hash release staging
+  hash="$(basename "$PH_BUNDLE_KEY" .zip)"
+  [[ "$hash" =~ ^[A-Za-z0-9]+$ ]] || die "bundle key $PH_BUNDLE_KEY does not end in <hash>.zip"
+  if [ -n "$expected" ] && [ "$hash" != "$expected" ]; then
+    die "host config names bundle $hash but this deploy ships $expected; the parameter is stale — re-run the association"
+  fi
+  release="$PH_PREFIX/releases/$hash"
+  mkdir -p "$PH_PREFIX/releases"
+  if [ ! -d "$release" ]; then
+    log "installing bundle $hash"
+    staging="$(mktemp -d "$PH_PREFIX/releases/.staging.XXXXXX")"
+    retry aws s3 cp --region "$PH_REGION" --only-show-errors "s3://${PH_BUCKET}/${PH_BUNDLE_KEY}" "$staging/bundle.zip" \
+      || { rm -rf "$staging"; die "cannot download s3://${PH_BUCKET}/${PH_BUNDLE_KEY}"; }
+    unzip -q "$staging/bundle.zip" -d "$staging/tree" || { rm -rf "$staging"; die "bundle $hash is not a valid zip"; }
+    mv "$staging/tree" "$release"
+    rm -rf "$staging"
+  fi
+  # Atomic switch: a reader sees the old or the new release, never a half.
+  ln -sfn "$release" "$PH_PREFIX/current.next"
+  mv -Tf "$PH_PREFIX/current.next" "$PH_PREFIX/current"
+  PH_RELEASE="$hash"
+  export PH_RELEASE
+}
+
+prune_releases() {
+  local current old
+  current="$(readlink -f "$PH_PREFIX/current")"
+  # Newest first; keep PH_KEEP_RELEASES and never the current one.
+  find "$PH_PREFIX/releases" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%T@ %p\n' \
+    | sort -rn | tail -n "+$((PH_KEEP_RELEASES + 1))" | cut -d' ' -f2- \
+    | while read -r old; do
+        [ "$old" = "$current" ] || rm -rf "$old"
+      done
+}
+
+run_host_script() {
+  local script="$PH_PREFIX/current/host/scripts/$1.sh"
+  [ -f "$script" ] || die "the bundle has no host/scripts/$1.sh"
+  log "running host/scripts/$1.sh (release ${PH_RELEASE:-?})"
+  bash "$script"
+}
+
+do_setup() {
+  install_runtime
+  fetch_host_config
+  install_bundle ""
+  run_host_script setup
+  mkdir -p "$PH_STATE"
+  date -u +%Y-%m-%dT%H:%M:%SZ >"$PH_STATE/setup.done"
+  prune_releases
+}
+
+do_update() {
+  local expected_bundle="" arg
+  while [ $# -gt 0 ]; do
+    arg="$1"
+    case "$arg" in
+      --bundle-hash) expected_bundle="${2:?--bundle-hash needs a value}"; shift 2 ;;
+      --data-hash | --public-hash | --trust-hash) log "deploy ${arg#--}: ${2:?$arg needs a value}"; shift 2 ;;
+      *) die "unknown option $arg (use --bundle-hash, --data-hash, --public-hash, --trust-hash)" ;;
+    esac
+  done
+  if [ ! -f "$PH_STATE/setup.done" ]; then
+    log "first-boot setup has not completed; running setup instead of update"
+    do_setup
+    return
+  fi
+  install_runtime
+  fetch_host_config
+  install_bundle "$expected_bundle"
+  run_host_script update
+  prune_releases
+}
+
+main() {
+  [ "$(id -u)" = 0 ] || die "run as root"
+  local command="${1:-}"
+  [ $# -gt 0 ] && shift
+  mkdir -p "$PH_ETC"
+  # One run at a time: an association may fire while first boot is still running.
+  exec 9>"$PH_LOCK"
+  flock -w 3600 9 || die "another bootstrap run holds $PH_LOCK"
+  load_bootstrap_env
+  case "$command" in
+    setup) do_setup ;;
+    update) do_update "$@" ;;
+    *) die "usage: provider-host-bootstrap setup | update [--bundle-hash H] [--data-hash H] [--public-hash H] [--trust-hash H]" ;;
+  esac
+  log "$command done"
+}
+
+main "$@"

@@ -1,0 +1,61 @@
+/**
+ * The cdktf app. The only place that reads the process environment:
+ *   PROVIDER_ENV         comma-separated environment names (config/environments/<name>.yaml);
+ *                        default "example"
+ *   PROVIDER_CONFIG      alternatively, comma-separated paths of environment files
+ *   PROVIDER_BUNDLE_DIR  the host bundle folder; default dist/host-bundle (npm run bundle)
+ * A configuration error is printed as a list of fields and fixes, without a stack trace.
+ */
+import * as fs from 'node:fs';
+import { App } from 'cdktf';
+import { ConfigError, environmentFile, loadEnvironment, type EnvironmentConfig } from './config/load';
+import { DEFAULT_BUNDLE_DIR, ENVIRONMENTS_DIR } from './config/paths';
+import { ProviderStack } from './stacks/provider-stack';
+
+export interface MainEnv {
+  readonly PROVIDER_ENV?: string;
+  readonly PROVIDER_CONFIG?: string;
+  readonly PROVIDER_BUNDLE_DIR?: string;
+}
+
+const list = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
+/** Loads every requested environment; throws ConfigError on the first bad one. */
+export function loadEnvironments(env: MainEnv): EnvironmentConfig[] {
+  const files = list(env.PROVIDER_CONFIG);
+  const configs = files.length > 0
+    ? files.map((file) => loadEnvironment(file))
+    : (list(env.PROVIDER_ENV).length > 0 ? list(env.PROVIDER_ENV) : ['example']).map((name) => loadEnvironment(environmentFile(ENVIRONMENTS_DIR, name)));
+  const seen = new Map<string, string>();
+  for (const config of configs) {
+    const other = seen.get(config.name);
+    if (other !== undefined) {
+      throw new ConfigError(config.sourceFile, [`name: "${config.name}" is also the name of ${other}; each environment needs its own name (one stack each)`]);
+    }
+    seen.set(config.name, config.sourceFile);
+  }
+  return configs;
+}
+
+/** Builds one stack per environment into `app`. */
+export function buildApp(app: App, env: MainEnv): ProviderStack[] {
+  const bundleDir = env.PROVIDER_BUNDLE_DIR ?? DEFAULT_BUNDLE_DIR;
+  if (!fs.existsSync(bundleDir)) {
+    throw new ConfigError(bundleDir, ['the host bundle folder does not exist; run "npm run bundle" first (or set PROVIDER_BUNDLE_DIR)']);
+  }
+  return loadEnvironments(env).map((config) => new ProviderStack(app, config.name, { config, bundleDir }));
+}
+
+if (require.main === module) {
+  try {
+    const app = new App();
+    buildApp(app, process.env);
+    app.synth();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The public name: an A record for the Elastic IP (and AAAA for the instance's IPv6
+ * address when enabled) in the hosted zone given by id, or by name (looked up at
+ * plan time, not at synthesis).
+ */
+import { Construct } from 'constructs';
+import { DataAwsRoute53Zone } from '@cdktf/provider-aws/lib/data-aws-route53-zone';
+import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
+
+export interface DnsProps {
+  readonly domain: string;
+  readonly zone: { readonly id: string } | { readonly name: string };
+  readonly ipv4Address: string;
+  readonly ipv6Address?: string;
+  /** @default 300 */
+  readonly ttl?: number;
+}
+
+export class Dns extends Construct {
+  readonly zoneId: string;
+  readonly aRecord: Route53Record;
+  readonly aaaaRecord?: Route53Record;
+
+  constructor(scope: Construct, id: string, props: DnsProps) {
+    super(scope, id);
+    const { ttl = 300 } = props;
+    this.zoneId = 'id' in props.zone
+      ? props.zone.id
+      : new DataAwsRoute53Zone(this, 'zone', { name: props.zone.name, privateZone: false }).zoneId;
+
+    this.aRecord = new Route53Record(this, 'a', { zoneId: this.zoneId, name: props.domain, type: 'A', ttl, records: [props.ipv4Address] });
+    // Stateful: a new logical id would delete and re-create the live record.
+    this.aRecord.overrideLogicalId('dns_a');
+    if (props.ipv6Address !== undefined) {
+      this.aaaaRecord = new Route53Record(this, 'aaaa', { zoneId: this.zoneId, name: props.domain, type: 'AAAA', ttl, records: [props.ipv6Address] });
+      this.aaaaRecord.overrideLogicalId('dns_aaaa');
+    }
+  }
+}

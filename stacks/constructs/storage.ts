@@ -1,0 +1,183 @@
+/**
+ * The data bucket and what the stack publishes into it: the host bundle, the client-CA
+ * trust bundle, the datasets (`shared_data/`) and static files (`public/`). The host
+ * writes its certificate backup under `letsencrypt/`.
+ *
+ * Private (all four public-access blocks, ACLs disabled), versioned, encrypted, TLS
+ * only. Protected against an accidental destroy twice: `force_destroy = false` (never
+ * emptied by Terraform) and, by default, `prevent_destroy` (the plan itself refuses).
+ */
+import * as path from 'node:path';
+import { AssetType, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
+import { hashDirectory, hashFile, hashFiles, listFiles } from '../lib/content-hash';
+
+/** Bucket prefixes; the IAM policy grants by these. */
+export const PREFIXES = {
+  bundles: 'bundles/',
+  trust: 'trust/',
+  data: 'shared_data/',
+  public: 'public/',
+  letsencrypt: 'letsencrypt/',
+} as const;
+
+export const TRUST_BUNDLE_KEY = `${PREFIXES.trust}client-ca-bundle.pem`;
+
+export interface StorageProps {
+  /** Prefix of the bucket name (Terraform appends a unique suffix). */
+  readonly namePrefix: string;
+  /** Add `prevent_destroy` to the bucket. @default true */
+  readonly retainOnDestroy?: boolean;
+  /** Days superseded versions are kept. @default 90 */
+  readonly noncurrentVersionDays?: number;
+  /** Folder built by `npm run bundle` (dist/host-bundle). */
+  readonly bundleDir: string;
+  /** PEM file of the client-CA trust bundle. */
+  readonly trustBundleFile: string;
+  /** Folder of datasets, published under `shared_data/`. */
+  readonly datasetsDir: string;
+  /** Folder of static files, published under `public/`. */
+  readonly publicDir?: string;
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.csv': 'text/csv; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.htm': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.pem': 'application/x-pem-file',
+};
+
+const SAFE_KEY_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export class Storage extends Construct {
+  readonly bucket: S3Bucket;
+  /** S3 key of the zipped host bundle: `bundles/<hash>.zip`. */
+  readonly bundleKey: string;
+  readonly bundleHash: string;
+  readonly trustBundleKey = TRUST_BUNDLE_KEY;
+  readonly trustHash: string;
+  readonly dataHash: string;
+  readonly publicHash: string;
+  /** The zipped host bundle object. */
+  readonly bundleObject: S3Object;
+  /** Every object the stack uploads (the host must not run before they exist). */
+  readonly objects: S3Object[] = [];
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+    const { retainOnDestroy = true, noncurrentVersionDays = 90 } = props;
+
+    this.bucket = new S3Bucket(this, 'bucket', {
+      bucketPrefix: `${props.namePrefix}-`,
+      forceDestroy: false,
+      lifecycle: { preventDestroy: retainOnDestroy },
+    });
+    // Stateful: the logical id must survive refactors (a new id = a new, empty bucket).
+    this.bucket.overrideLogicalId('data_bucket');
+
+    new S3BucketPublicAccessBlock(this, 'public-access-block', {
+      bucket: this.bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, 'ownership', {
+      bucket: this.bucket.id,
+      rule: { objectOwnership: 'BucketOwnerEnforced' },
+    });
+    new S3BucketVersioningA(this, 'versioning', {
+      bucket: this.bucket.id,
+      versioningConfiguration: { status: 'Enabled' },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
+      bucket: this.bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
+    });
+    new S3BucketLifecycleConfiguration(this, 'lifecycle', {
+      bucket: this.bucket.id,
+      rule: [
+        {
+          id: 'expire-superseded-versions',
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
+          noncurrentVersionExpiration: [{ noncurrentDays: noncurrentVersionDays }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+      ],
+    });
+    const tlsOnly = new DataAwsIamPolicyDocument(this, 'tls-only', {
+      statement: [
+        {
+          sid: 'DenyInsecureTransport',
+          effect: 'Deny',
+          principals: [{ type: '*', identifiers: ['*'] }],
+          actions: ['s3:*'],
+          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
+          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+        },
+      ],
+    });
+    new S3BucketPolicy(this, 'policy', { bucket: this.bucket.id, policy: tlsOnly.json });
+
+    // The host bundle: one zip per content hash, so a release folder on the host is
+    // immutable and the previous zip stays until the new one exists.
+    this.bundleHash = hashDirectory(props.bundleDir);
+    const bundle = new TerraformAsset(this, 'bundle-asset', { path: props.bundleDir, type: AssetType.ARCHIVE, assetHash: this.bundleHash });
+    this.bundleKey = `${PREFIXES.bundles}${this.bundleHash}.zip`;
+    this.bundleObject = this.upload('bundle', this.bundleKey, bundle, 'application/zip', { createBeforeDestroy: true });
+
+    this.trustHash = hashFile(props.trustBundleFile);
+    const trust = new TerraformAsset(this, 'trust-asset', { path: props.trustBundleFile, type: AssetType.FILE, assetHash: this.trustHash });
+    this.upload('trust-bundle', this.trustBundleKey, trust, CONTENT_TYPES['.pem']);
+
+    this.dataHash = this.publishFolder('dataset', props.datasetsDir, PREFIXES.data);
+    this.publicHash = props.publicDir !== undefined ? this.publishFolder('public', props.publicDir, PREFIXES.public) : 'none';
+  }
+
+  /** Uploads every file of `dir` under `prefix`; returns the folder's content hash. */
+  private publishFolder(kind: string, dir: string, prefix: string): string {
+    const files = listFiles(dir);
+    for (const rel of files) {
+      const bad = rel.split('/').find((segment) => !SAFE_KEY_SEGMENT.test(segment));
+      if (bad !== undefined) {
+        throw new Error(`${path.join(dir, rel)}: file name segment ${JSON.stringify(bad)} is not publishable; use letters, digits, ".", "_" and "-" (not starting with "." or "-")`);
+      }
+      const id = `${kind}-${rel.replace(/\//g, '__')}`;
+      const asset = new TerraformAsset(this, `${id}-asset`, { path: path.join(dir, rel), type: AssetType.FILE, assetHash: hashFile(path.join(dir, rel)) });
+      this.upload(id, `${prefix}${rel}`, asset, CONTENT_TYPES[path.extname(rel).toLowerCase()] ?? 'application/octet-stream');
+    }
+    return hashFiles(dir, files);
+  }
+
+  private upload(id: string, key: string, asset: TerraformAsset, contentType: string, lifecycle?: { createBeforeDestroy: boolean }): S3Object {
+    const object = new S3Object(this, id, {
+      bucket: this.bucket.id,
+      key,
+      source: asset.path,
+      sourceHash: asset.assetHash,
+      contentType,
+      ...(lifecycle ? { lifecycle } : {}),
+    });
+    this.objects.push(object);
+    return object;
+  }
+}

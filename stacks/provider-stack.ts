@@ -1,0 +1,172 @@
+/**
+ * One environment's single-host deployment. Composes the constructs; all decisions
+ * about values were made by the config schema, all about resources by the constructs.
+ */
+import * as path from 'node:path';
+import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { DataAwsSubnet } from '@cdktf/provider-aws/lib/data-aws-subnet';
+import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
+import type { EnvironmentConfig } from '../config/load';
+import { PROJECT_ROOT } from '../config/paths';
+import { Access } from './constructs/access';
+import { Dns } from './constructs/dns';
+import { Host } from './constructs/host';
+import { HostConfig } from './constructs/host-config';
+import { Network } from './constructs/network';
+import { PREFIXES, Storage } from './constructs/storage';
+import { renderUserData } from './user-data';
+
+export interface HostFiles {
+  /** @default <project>/host/cloud-init.yaml */
+  readonly cloudInitTemplate: string;
+  /** @default <project>/host/bootstrap.sh */
+  readonly bootstrapScript: string;
+}
+
+export interface ProviderStackProps {
+  readonly config: EnvironmentConfig;
+  /** The host bundle folder (`npm run bundle` → dist/host-bundle). */
+  readonly bundleDir: string;
+  readonly hostFiles?: HostFiles;
+}
+
+export const DEFAULT_HOST_FILES: HostFiles = {
+  cloudInitTemplate: path.join(PROJECT_ROOT, 'host', 'cloud-init.yaml'),
+  bootstrapScript: path.join(PROJECT_ROOT, 'host', 'bootstrap.sh'),
+};
+
+export class ProviderStack extends TerraformStack {
+  readonly storage: Storage;
+  readonly host: Host;
+  readonly hostConfig: HostConfig;
+  readonly userData: string;
+
+  constructor(scope: Construct, id: string, props: ProviderStackProps) {
+    super(scope, id);
+    const { config, bundleDir, hostFiles = DEFAULT_HOST_FILES } = props;
+
+    new AwsProvider(this, 'aws', {
+      region: config.region,
+      defaultTags: [{ tags: { ...config.tags, Environment: config.name, ManagedBy: 'provider-host (cdktf)' } }],
+    });
+    if (config.backend?.s3) {
+      const s3 = config.backend.s3;
+      new S3Backend(this, {
+        bucket: s3.bucket,
+        key: s3.key,
+        region: s3.region ?? config.region,
+        encrypt: true,
+        ...(s3.dynamodbTable !== undefined ? { dynamodbTable: s3.dynamodbTable } : {}),
+      });
+    }
+
+    const partition = new DataAwsPartition(this, 'partition').partition;
+    const accountId = new DataAwsCallerIdentity(this, 'caller').accountId;
+    const parameterArn = (name: string): string => `arn:${partition}:ssm:${config.region}:${accountId}:parameter${name}`;
+
+    this.storage = new Storage(this, 'storage', {
+      namePrefix: config.namePrefix,
+      retainOnDestroy: config.storage.retainOnDestroy,
+      noncurrentVersionDays: config.storage.noncurrentVersionDays,
+      bundleDir,
+      trustBundleFile: config.content.trustBundleFile,
+      datasetsDir: config.content.datasetsDir,
+      ...(config.content.publicDir !== undefined ? { publicDir: config.content.publicDir } : {}),
+    });
+
+    const hostConfigParameter = `${config.ssmPrefix}/host-config`;
+    this.hostConfig = new HostConfig(this, 'host-config', {
+      parameterName: hostConfigParameter,
+      env: {
+        PH_DOMAIN: config.domain,
+        PH_REGION: config.region,
+        PH_BUCKET: this.storage.bucket.bucket,
+        PH_BUNDLE_KEY: this.storage.bundleKey,
+        PH_TRUST_BUNDLE_KEY: this.storage.trustBundleKey,
+        PH_DATA_PREFIX: PREFIXES.data,
+        PH_PUBLIC_PREFIX: PREFIXES.public,
+        PH_LE_BACKUP_PREFIX: PREFIXES.letsencrypt,
+        PH_ACME_EMAIL: config.acme.email,
+        PH_ACME_STAGING: config.acme.staging ? 'true' : 'false',
+        PH_ACME_SERVER: config.acme.server ?? '',
+        PH_ISSUER: config.oauth.issuer,
+        PH_CLIENT_ID: config.oauth.clientId,
+        PH_SCOPE: config.oauth.scope,
+        PH_TLS_CERT_PARAM: config.secrets.tlsCertParameter,
+        PH_TLS_KEY_PARAM: config.secrets.tlsKeyParameter,
+        PH_APP_INSTANCES: String(config.app.instances),
+        PH_HOST_CONFIG_PARAM: hostConfigParameter,
+      },
+    });
+
+    const secretArns = [parameterArn(config.secrets.tlsCertParameter), parameterArn(config.secrets.tlsKeyParameter)];
+    const access = new Access(this, 'access', {
+      namePrefix: config.namePrefix,
+      partition,
+      region: config.region,
+      accountId,
+      bucketArn: this.storage.bucket.arn,
+      readPrefixes: [PREFIXES.bundles, PREFIXES.trust, PREFIXES.data, PREFIXES.public, PREFIXES.letsencrypt],
+      writePrefix: PREFIXES.letsencrypt,
+      parameterArns: [...secretArns, this.hostConfig.parameter.arn],
+      secretParameterArns: secretArns,
+      ...(config.secrets.kmsKeyArn !== undefined ? { kmsKeyArn: config.secrets.kmsKeyArn } : {}),
+    });
+
+    const vpcId = config.instance.subnetId !== undefined
+      ? new DataAwsSubnet(this, 'subnet', { id: config.instance.subnetId }).vpcId
+      : new DataAwsVpc(this, 'default-vpc', { default: true }).id;
+    const network = new Network(this, 'network', { namePrefix: config.namePrefix, vpcId, sshCidrs: config.admin.sshCidrs });
+
+    this.userData = renderUserData({
+      templateFile: hostFiles.cloudInitTemplate,
+      bootstrapFile: hostFiles.bootstrapScript,
+      region: config.region,
+      hostConfigParameter,
+      nodeMajor: config.app.nodeMajor,
+      pm2Version: config.app.pm2Version,
+    });
+
+    this.host = new Host(this, 'host', {
+      namePrefix: config.namePrefix,
+      instanceType: config.instance.type,
+      architecture: config.instance.architecture,
+      rootVolumeGiB: config.instance.rootVolumeGiB,
+      ipv6: config.instance.ipv6,
+      ...(config.instance.subnetId !== undefined ? { subnetId: config.instance.subnetId } : {}),
+      ...(config.admin.sshKeyName !== undefined ? { sshKeyName: config.admin.sshKeyName } : {}),
+      securityGroupId: network.securityGroup.id,
+      instanceProfileName: access.instanceProfile.name,
+      userDataBase64: Buffer.from(this.userData, 'utf8').toString('base64'),
+      deployHashes: {
+        bundle: this.storage.bundleHash,
+        data: this.storage.dataHash,
+        public: this.storage.publicHash,
+        trust: this.storage.trustHash,
+      },
+      deployDependsOn: [...this.storage.objects, this.hostConfig.parameter],
+      bootDependsOn: [this.hostConfig.parameter, this.storage.bundleObject, ...access.grants],
+    });
+
+    new Dns(this, 'dns', {
+      domain: config.domain,
+      zone: config.hostedZone.id !== undefined ? { id: config.hostedZone.id } : { name: config.hostedZone.name as string },
+      ipv4Address: this.host.eip.publicIp,
+      ...(config.instance.ipv6 ? { ipv6Address: this.host.ipv6Address } : {}),
+    });
+
+    const output = (name: string, value: string, description: string): void => {
+      new TerraformOutput(this, name, { value, description });
+    };
+    output('url', `https://${config.domain}/`, 'The provider\'s base URL (mutual TLS)');
+    output('public_ip', this.host.eip.publicIp, 'Elastic IP of the host');
+    output('instance_id', this.host.instance.id, 'EC2 instance id');
+    output('bucket', this.storage.bucket.bucket, 'Data bucket (bundle, trust bundle, shared_data/, public/, letsencrypt/)');
+    output('host_config_parameter', hostConfigParameter, 'SSM parameter holding the host configuration');
+    output('ssm_session_command', `aws ssm start-session --target ${this.host.instance.id} --region ${config.region}`, 'Shell on the host via SSM Session Manager');
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Builds the host bundle (CONTRACTS.md): everything the host needs, no node_modules.
+ *
+ *   <out>/host/...                           host scripts and files (tests left out)
+ *   <out>/nginx/...                          nginx templates, snippets, renderer
+ *   <out>/provider-app/ecosystem.config.js   PM2 file (starts ../dist/provider-app/main.js)
+ *   <out>/dist/provider-app/main.js          the app, one esbuild file
+ *   <out>/VERSION                            content hash of all of the above
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { hashDirectory } from '../../stacks/lib/content-hash';
+
+export interface BundleOptions {
+  /** Project root (holds provider-app/, host/, nginx/). */
+  readonly root: string;
+  /** Output folder; emptied first. */
+  readonly outDir: string;
+  /** Node.js version the host runs. @default 'node20' */
+  readonly target?: string;
+}
+
+export interface BundleResult {
+  readonly outDir: string;
+  readonly version: string;
+}
+
+export class BundleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BundleError';
+  }
+}
+
+/** Test files and editor/OS litter never ship. */
+function shipped(source: string): boolean {
+  const base = path.basename(source);
+  return !base.startsWith('.') && !/\.test\.ts$/.test(base) && base !== '__snapshots__' && base !== 'test-support';
+}
+
+export async function buildHostBundle(options: BundleOptions): Promise<BundleResult> {
+  const { root, outDir, target = 'node20' } = options;
+  const entry = path.join(root, 'provider-app', 'main.ts');
+  const ecosystem = path.join(root, 'provider-app', 'ecosystem.config.js');
+  const missing = [entry, ecosystem, path.join(root, 'host'), path.join(root, 'nginx')].filter((p) => !fs.existsSync(p));
+  if (missing.length > 0) {
+    throw new BundleError(
+      `cannot build the host bundle: missing ${missing.map((p) => path.relative(root, p)).join(', ')}. ` +
+        'The bundle needs the provider app (provider-app/main.ts and ecosystem.config.js), host/ and nginx/.',
+    );
+  }
+
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.mkdirSync(outDir, { recursive: true });
+
+  const result = await build({
+    entryPoints: [entry],
+    outfile: path.join(outDir, 'dist', 'provider-app', 'main.js'),
+    bundle: true,
+    platform: 'node',
+    target,
+    format: 'cjs',
+    legalComments: 'none',
+    logLevel: 'silent',
+  }).catch((error: { errors?: { text: string; location?: { file: string; line: number } | null }[] }) => {
+    const details = (error.errors ?? []).map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text));
+    throw new BundleError(`esbuild could not bundle provider-app/main.ts:\n  ${details.join('\n  ') || String(error)}`);
+  });
+  if (result.errors.length > 0) throw new BundleError(`esbuild reported errors: ${result.errors.map((e) => e.text).join('; ')}`);
+
+  for (const folder of ['host', 'nginx']) {
+    fs.cpSync(path.join(root, folder), path.join(outDir, folder), { recursive: true, filter: shipped });
+  }
+  fs.mkdirSync(path.join(outDir, 'provider-app'), { recursive: true });
+  fs.copyFileSync(ecosystem, path.join(outDir, 'provider-app', 'ecosystem.config.js'));
+
+  const version = hashDirectory(outDir);
+  fs.writeFileSync(path.join(outDir, 'VERSION'), `${version}\n`);
+  return { outDir, version };
+}
