@@ -23,6 +23,8 @@ export interface ConsumerClientOptions {
   readonly cache?: TokenCache;
   /** @default 30000 */
   readonly timeoutMs?: number;
+  /** Host name → address pins for every request (like curl's --resolve). */
+  readonly resolve?: Readonly<Record<string, string>>;
 }
 
 export interface TokenResult extends CachedToken {
@@ -43,7 +45,10 @@ export interface DatasetResponse {
   readonly headers: IncomingHttpHeaders;
   /** `content-length`, when sent. */
   readonly size?: number;
+  /** The `x-fapi-interaction-id` the provider answered with. */
   readonly interactionId?: string;
+  /** The `x-fapi-interaction-id` we sent (a fresh UUID per request). */
+  readonly sentInteractionId: string;
   readonly body: Readable;
 }
 
@@ -68,7 +73,7 @@ export class ConsumerClient {
 
   /** The issuer's metadata, discovered once per client. */
   discover(): Promise<IssuerMetadata> {
-    this.metadata ??= discoverIssuer(this.options.issuer, this.options.tls).catch((error: unknown) => {
+    this.metadata ??= discoverIssuer(this.options.issuer, this.options.tls, this.options.resolve).catch((error: unknown) => {
       this.metadata = undefined;
       throw error;
     });
@@ -125,15 +130,17 @@ export class ConsumerClient {
   private async get(path: string, accept: string, accessToken: string): Promise<DatasetResponse> {
     const base = this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`;
     const url = new URL(path, base).toString();
+    const sentInteractionId = randomUUID();
     const res = await httpsRequest({
       url,
       tls: this.options.tls,
       timeoutMs: this.options.timeoutMs,
+      resolve: this.options.resolve,
       headers: {
         accept,
         authorization: `Bearer ${accessToken}`,
         // FAPI: the provider echoes it, so both sides can find this exchange in their logs
-        'x-fapi-interaction-id': randomUUID(),
+        'x-fapi-interaction-id': sentInteractionId,
       },
     });
     if (res.status < 200 || res.status > 299) {
@@ -147,6 +154,7 @@ export class ConsumerClient {
       headers: res.headers,
       size: Number.isFinite(length) && headerValue(res.headers['content-length']) !== undefined ? length : undefined,
       interactionId: headerValue(res.headers['x-fapi-interaction-id']),
+      sentInteractionId,
       body: res.body,
     };
   }
@@ -161,6 +169,7 @@ export class ConsumerClient {
       method: 'POST',
       tls: this.options.tls,
       timeoutMs: this.options.timeoutMs,
+      resolve: this.options.resolve,
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
     });

@@ -14,6 +14,7 @@ export const CONSUMER_OPTIONS = {
   'token-cache': { type: 'string' },
   'sandbox-dir': { type: 'string' },
   timeout: { type: 'string' },
+  resolve: { type: 'string', multiple: true },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 export const CONSUMER_OPTIONS_HELP = `Consumer identity (defaults: the running sandbox, \`npm run dev\`):
@@ -25,9 +26,10 @@ export const CONSUMER_OPTIONS_HELP = `Consumer identity (defaults: the running s
   --scope <scope>         scope to ask for
   --token-cache <file>    share tokens between runs (written 0600)
   --sandbox-dir <dir>     where the sandbox's state is (default: .dev)
-  --timeout <seconds>     per request (default 30)`;
+  --timeout <seconds>     per request (default 30)
+  --resolve <host>:<address>  connect to <address> for <host>, like curl --resolve (repeatable)`;
 
-type Values = { [K in keyof typeof CONSUMER_OPTIONS]?: string };
+type Values = { [K in Exclude<keyof typeof CONSUMER_OPTIONS, 'resolve'>]?: string } & { resolve?: string[] };
 
 export function toConsumerFlags(values: Values): ConsumerFlags {
   let timeoutMs: number | undefined;
@@ -38,7 +40,16 @@ export function toConsumerFlags(values: Values): ConsumerFlags {
     }
     timeoutMs = seconds * 1000;
   }
+  const resolve: Record<string, string> = {};
+  for (const pin of values.resolve ?? []) {
+    const at = pin.indexOf(':');
+    if (at <= 0 || at === pin.length - 1) {
+      throw new ClientError(`--resolve expects <host>:<address>, got "${pin}".`, 'Example: --resolve provider.example.com:203.0.113.10');
+    }
+    resolve[pin.slice(0, at).toLowerCase()] = pin.slice(at + 1).replace(/^\[(.*)\]$/, '$1');
+  }
   return {
+    resolve: Object.keys(resolve).length > 0 ? resolve : undefined,
     issuer: values.issuer,
     clientId: values['client-id'],
     cert: values.cert,

@@ -19,6 +19,10 @@ export interface ConsumerFlags {
   /** Where a running sandbox publishes its state. @default `<repo>/.dev` */
   readonly sandboxDir?: string;
   readonly timeoutMs?: number;
+  /** Never fill gaps from a running sandbox (e.g. when checking a real deployment). */
+  readonly noSandbox?: boolean;
+  /** Host name → address pins (curl's --resolve). */
+  readonly resolve?: Readonly<Record<string, string>>;
 }
 
 export interface ConsumerSettings extends ConsumerClientOptions {
@@ -35,7 +39,7 @@ export interface ConsumerSettings extends ConsumerClientOptions {
 export function resolveConsumerSettings(flags: ConsumerFlags): ConsumerSettings {
   const needsSandbox = !flags.issuer || !flags.clientId || !flags.url || !(flags.cert && flags.key);
   const stateDir = flags.sandboxDir ?? defaultStateDir();
-  const sandbox = needsSandbox ? readSandboxState(stateDir) : undefined;
+  const sandbox = needsSandbox && !flags.noSandbox ? readSandboxState(stateDir) : undefined;
   if (needsSandbox && !sandbox) {
     const missing = [
       !flags.url && '--url',
@@ -44,7 +48,7 @@ export function resolveConsumerSettings(flags: ConsumerFlags): ConsumerSettings 
       !(flags.cert && flags.key) && '--cert/--key',
     ].filter(Boolean);
     throw new ClientError(
-      `Missing ${missing.join(', ')} and no sandbox is running (no live ${join(stateDir, 'sandbox.json')}).`,
+      flags.noSandbox ? `Missing ${missing.join(', ')}.` : `Missing ${missing.join(', ')} and no sandbox is running (no live ${join(stateDir, 'sandbox.json')}).`,
       'Start the local sandbox with `npm run dev`, or pass --url, --issuer, --client-id, --cert, --key (and --ca).',
     );
   }
@@ -64,6 +68,7 @@ export function resolveConsumerSettings(flags: ConsumerFlags): ConsumerSettings 
     tls,
     cache: tokenCacheFile ? new FileTokenCache(tokenCacheFile) : new MemoryTokenCache(),
     timeoutMs: flags.timeoutMs,
+    resolve: flags.resolve,
     sandbox,
     tokenCacheFile,
   };

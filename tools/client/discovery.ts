@@ -11,9 +11,9 @@ export interface IssuerMetadata {
 }
 
 /** OpenID Connect discovery: `<issuer>/.well-known/openid-configuration`. */
-export async function discoverIssuer(issuer: string, tls: TlsIdentity): Promise<IssuerMetadata> {
+export async function discoverIssuer(issuer: string, tls: TlsIdentity, resolve?: Readonly<Record<string, string>>): Promise<IssuerMetadata> {
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-  const res = await httpsRequest({ url, tls, headers: { accept: 'application/json' } });
+  const res = await httpsRequest({ url, tls, resolve, headers: { accept: 'application/json' } });
   const text = await readText(res.body);
   if (res.status !== 200) throw httpErrorFrom(res.status, url, res.headers, text, Boolean(tls.cert));
   let meta: {

@@ -1,6 +1,8 @@
 import { request as httpsRequestRaw } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import { classifyNetworkError } from './classify-error';
 import type { TlsIdentity } from './tls-identity';
 
@@ -14,6 +16,8 @@ export interface HttpsRequestOptions {
   readonly presentCertificate?: boolean;
   /** Milliseconds without progress before the request is abandoned. */
   readonly timeoutMs?: number;
+  /** Host name → address to connect to instead of asking DNS (like curl's --resolve). */
+  readonly resolve?: Readonly<Record<string, string>>;
 }
 
 export interface HttpsResponse {
@@ -48,6 +52,7 @@ export function httpsRequest(options: HttpsRequestOptions): Promise<HttpsRespons
         key: present ? options.tls.key : undefined,
         // a fresh connection per request: the certificate belongs to this exchange
         agent: false,
+        lookup: pinnedLookup(options.resolve),
         minVersion: 'TLSv1.2',
       });
     } catch (error) {
@@ -69,6 +74,21 @@ export function httpsRequest(options: HttpsRequestOptions): Promise<HttpsRespons
     });
     req.end(options.body);
   });
+}
+
+/** A DNS lookup that answers pinned names itself (TLS still checks the URL's name). */
+export function pinnedLookup(pins: Readonly<Record<string, string>> | undefined): LookupFunction | undefined {
+  if (!pins || Object.keys(pins).length === 0) return undefined;
+  return (hostname, options, callback) => {
+    const address = pins[hostname.toLowerCase()];
+    if (address === undefined) {
+      dnsLookup(hostname, options, callback);
+      return;
+    }
+    const family = isIP(address);
+    if (options.all) (callback as (e: null, a: LookupAddress[]) => void)(null, [{ address, family }]);
+    else (callback as (e: null, a: string, f: number) => void)(null, address, family);
+  };
 }
 
 function ctxOf(options: HttpsRequestOptions): { url: string; sentClientCert: boolean } {
