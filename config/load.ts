@@ -132,6 +132,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   if (issue.code === 'unrecognized_keys') {
     return `${field}: unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; check the spelling against docs/stack.md`;
   }
+  if (issue.code === 'invalid_key') {
+    return `${field}: ${issue.issues.map((inner) => inner.message).join('; ')}`;
+  }
   const value = valueAt(raw, issue.path);
   if (issue.code === 'invalid_type' && value === undefined) {
     return `${field}: is required (expected ${issue.expected}); see docs/stack.md`;

@@ -75,8 +75,8 @@ const hostedZone = z
       .optional()
       .describe('Route53 hosted zone id, e.g. "Z0123456789ABCDEFGHIJ". Give `name` or `id`.'),
   })
-  .refine((z1) => (z1.name === undefined) !== (z1.id === undefined), {
-    error: (i) => `${show(i.input)} must give exactly one of "name" or "id"`,
+  .refine((zone) => (zone.name === undefined) !== (zone.id === undefined), {
+    error: 'give exactly one of "name" (e.g. "energydata.org.uk") or "id" (e.g. "Z0123456789ABCDEFGHIJ")',
   })
   .describe('The Route53 hosted zone that holds the record for `domain`.');
 
