@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# The provider app under PM2 (cluster mode), as the app user.
+#
+# PM2 runs a stable copy in $PH_APP_DIR rather than the release folder: the
+# ecosystem file resolves its script from __dirname, which Node resolves
+# through the `current` symlink to one release; a copy keeps the path fixed,
+# so `pm2 reload` picks up new code without a delete/start.
+
+# Returns 0 when the app's code changed.
+install_app() {
+  local changed_any=1 file
+  ensure_dir "$PH_APP_DIR/provider-app" 0755 root:root
+  ensure_dir "$PH_APP_DIR/dist" 0755 root:root
+  ensure_dir "$PH_APP_DIR/dist/provider-app" 0755 root:root
+  [[ -f $PH_CURRENT/dist/provider-app/main.js ]] || die "the bundle at $PH_CURRENT has no dist/provider-app/main.js"
+  install_file "$PH_CURRENT/provider-app/ecosystem.config.js" "$PH_APP_DIR/provider-app/ecosystem.config.js" 0644 root:root && changed_any=0
+  for file in "$PH_CURRENT/dist/provider-app"/*; do
+    [[ -f $file ]] || continue
+    install_file "$file" "$PH_APP_DIR/dist/provider-app/$(basename "$file")" 0644 root:root && changed_any=0
+  done
+  return "$changed_any"
+}
+
+# Returns 0 when the config changed.
+write_app_config() {
+  PH_APP_CONFIG_JSON=$(
+    PH_SOCKET="$PH_SOCKET" PH_DATA_DIR="$PH_SRV/shared_data" PH_ISSUER="$PH_ISSUER" PH_CLIENT_ID="$PH_CLIENT_ID" \
+      PH_TLS_CERT="$PH_SECRETS_DIR/transport.crt" PH_TLS_KEY="$PH_SECRETS_DIR/transport.key" \
+      PH_TLS_CA="$PH_ISSUER_CA_FILE" PH_SCOPE="$PH_SCOPE" PH_ACCEL_REDIRECT="$PH_ACCEL_REDIRECT" \
+      "$PH_NODE" -e '
+        const env = process.env;
+        const config = {
+          socket: env.PH_SOCKET,
+          dataDir: env.PH_DATA_DIR,
+          issuer: env.PH_ISSUER,
+          clientId: env.PH_CLIENT_ID,
+          tlsCert: env.PH_TLS_CERT,
+          tlsKey: env.PH_TLS_KEY,
+        };
+        if (env.PH_TLS_CA) config.tlsCa = env.PH_TLS_CA;
+        if (env.PH_SCOPE) config.scope = env.PH_SCOPE;
+        if (env.PH_ACCEL_REDIRECT === "true") config.accelRedirectPrefix = "/_datasets/";
+        process.stdout.write(JSON.stringify(config, null, 2) + "\n");'
+  ) || die "cannot write the app config (is node installed?)"
+  # Readable by the app user only: it names the key files.
+  install_content "$PH_APP_CONFIG" 0640 "root:$PH_GROUP" <<<"$PH_APP_CONFIG_JSON"
+}
+
+pm2_cmd() { as_app_user "$PH_PM2" "$@"; }
+
+# How many instances of the app PM2 reports online.
+app_online_count() {
+  pm2_cmd jlist 2>/dev/null | "$PH_NODE" -e '
+    let text = "";
+    process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
+      let list = [];
+      try { list = JSON.parse(text.slice(text.indexOf("["))); } catch { list = []; }
+      const online = list.filter((p) => p.name === process.argv[1] && p.pm2_env && p.pm2_env.status === "online");
+      process.stdout.write(String(online.length));
+    });' "$PH_APP_NAME"
+}
+
+wait_for_socket() {
+  local deadline=$((SECONDS + PH_WAIT_SOCKET_SECONDS))
+  until [[ -S $PH_SOCKET ]]; do
+    ((SECONDS < deadline)) || die "the app did not create $PH_SOCKET within ${PH_WAIT_SOCKET_SECONDS}s; see: pm2 logs $PH_APP_NAME"
+    sleep 0.5
+  done
+}
+
+# Starts the app if it is not online; returns 0 when it did.
+ensure_app_started() {
+  if [[ $(app_online_count) -gt 0 ]]; then
+    return 1
+  fi
+  log "starting $PH_APP_NAME with PM2 ($PH_APP_INSTANCES instances)"
+  pm2_cmd start "$PH_APP_DIR/provider-app/ecosystem.config.js" --update-env >/dev/null \
+    || die "pm2 could not start $PH_APP_NAME; see: pm2 logs $PH_APP_NAME"
+  wait_for_socket
+  pm2_cmd save --force >/dev/null
+  changed "pm2: $PH_APP_NAME started"
+}
+
+# Zero-downtime: PM2 replaces the workers one at a time, each new one taking
+# traffic only after it signalled ready (wait_ready); the socket stays open.
+reload_app() {
+  log "reloading $PH_APP_NAME with PM2"
+  pm2_cmd startOrReload "$PH_APP_DIR/provider-app/ecosystem.config.js" --update-env >/dev/null \
+    || die "pm2 could not reload $PH_APP_NAME; see: pm2 logs $PH_APP_NAME"
+  wait_for_socket
+  pm2_cmd save --force >/dev/null
+  changed "pm2: $PH_APP_NAME reloaded"
+}
+
+# Boot persistence: a systemd unit that resurrects the saved process list.
+ensure_pm2_startup() {
+  local unit="$PH_SYSTEMD_DIR/pm2-$PH_USER.service"
+  if [[ $PH_SYSTEMD != 1 ]]; then
+    log "no systemd (PH_SYSTEMD=$PH_SYSTEMD): skipping pm2 startup"
+    return 0
+  fi
+  [[ -f $unit ]] && systemctl is-enabled --quiet "pm2-$PH_USER" && return 0
+  env PATH="$PATH" "$PH_PM2" startup systemd -u "$PH_USER" --hp "$PH_USER_HOME" --service-name "pm2-$PH_USER" >/dev/null \
+    || die "pm2 startup systemd failed"
+  changed "$unit"
+}
+
+# pm2-logrotate keeps ~/.pm2/logs bounded (it is a PM2 module, from npm).
+ensure_pm2_logrotate() {
+  [[ $PH_PM2_LOGROTATE == 1 ]] || { log "PH_PM2_LOGROTATE=$PH_PM2_LOGROTATE: skipping pm2-logrotate"; return 0; }
+  if pm2_cmd jlist 2>/dev/null | grep -q '"name":"pm2-logrotate"'; then
+    return 0
+  fi
+  pm2_cmd install pm2-logrotate >/dev/null || die "pm2 install pm2-logrotate failed (it needs the npm registry)"
+  pm2_cmd set pm2-logrotate:max_size 50M >/dev/null
+  pm2_cmd set pm2-logrotate:retain 14 >/dev/null
+  pm2_cmd set pm2-logrotate:compress true >/dev/null
+  pm2_cmd save --force >/dev/null
+  changed "pm2: pm2-logrotate installed"
+}

@@ -1,0 +1,112 @@
+# shellcheck shell=bash
+# The site certificate: restored from the S3 backup when there is one (Let's
+# Encrypt allows 5 certificates per exact name per 7 days, whoever asks, so a
+# replaced instance must not ask again), else obtained with certbot once the
+# domain resolves to this host.
+#
+# Key type: RSA. FAPI allows on TLS 1.2 only RSA-authenticated suites
+# (ECDHE-RSA/DHE-RSA + AES-GCM); certbot >= 2 defaults to ECDSA, with which a
+# TLS 1.2 client could not connect at all. One RSA lineage serves TLS 1.2 and
+# 1.3 alike, with one renewal and one backup.
+
+have_certificate() {
+  [[ -s $PH_LE_LIVE/fullchain.pem && -s $PH_LE_LIVE/privkey.pem ]]
+}
+
+certbot_dirs() {
+  printf '%s\n' --config-dir "$PH_LE_DIR" --work-dir "$PH_LE_WORK_DIR" --logs-dir "$PH_LE_LOGS_DIR"
+}
+
+# Returns 0 when a backup was restored.
+restore_certificate() {
+  local tmp
+  aws_cli s3 ls "$PH_BACKUP_URL" >/dev/null 2>&1 || return 1
+  log "restoring $PH_LE_DIR from $PH_BACKUP_URL"
+  tmp=$(mktemp -d)
+  aws_cli s3 cp --only-show-errors "$PH_BACKUP_URL" "$tmp/letsencrypt.tar.gz" || { rm -rf "$tmp"; die "cannot download $PH_BACKUP_URL"; }
+  mkdir -p "$PH_LE_DIR"
+  chmod 0755 "$PH_LE_DIR"
+  tar -xzf "$tmp/letsencrypt.tar.gz" -C "$PH_LE_DIR"
+  rm -rf "$tmp"
+  if ! have_certificate; then
+    log "the backup holds no certificate for $PH_DOMAIN; a new one will be requested"
+    return 1
+  fi
+  changed "$PH_LE_DIR (restored from backup)"
+}
+
+backup_certificate() {
+  local tmp
+  tmp=$(mktemp -d)
+  tar -czf "$tmp/letsencrypt.tar.gz" -C "$PH_LE_DIR" .
+  aws_cli s3 cp --only-show-errors "$tmp/letsencrypt.tar.gz" "$PH_BACKUP_URL" || { rm -rf "$tmp"; die "cannot upload the certificate backup to $PH_BACKUP_URL"; }
+  rm -rf "$tmp"
+  log "backed up $PH_LE_DIR to $PH_BACKUP_URL"
+}
+
+# IMDSv2: a session token first (PUT), then the metadata with that token.
+public_ipv4() {
+  local token
+  token=$(curl -fsS --max-time 5 -X PUT "$PH_IMDS_URL/latest/api/token" \
+    -H 'X-aws-ec2-metadata-token-ttl-seconds: 300') || return 1
+  curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" "$PH_IMDS_URL/latest/meta-data/public-ipv4"
+}
+
+resolve_ipv4() {
+  local -a resolver
+  read -r -a resolver <<<"$PH_RESOLVE_CMD"
+  "${resolver[@]}" "$1" 2>/dev/null | awk '{ print $1 }' | sort -u
+}
+
+# Waits, bounded and logging its progress, until the domain resolves to this
+# host's public IPv4: the ACME server will connect to that address.
+wait_for_dns() {
+  local ip addresses deadline=$((SECONDS + PH_DNS_WAIT_SECONDS))
+  ip=$(public_ipv4) || die "cannot read the public IPv4 from the instance metadata (IMDSv2 at $PH_IMDS_URL)"
+  [[ -n $ip ]] || die "the instance has no public IPv4 (is the Elastic IP associated?)"
+  while :; do
+    addresses=$(resolve_ipv4 "$PH_DOMAIN" | paste -sd ' ' -)
+    if grep -qxF "$ip" < <(tr ' ' '\n' <<<"$addresses"); then
+      log "$PH_DOMAIN resolves to this host ($ip)"
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      die "$PH_DOMAIN still resolves to '${addresses:-nothing}', not $ip, after ${PH_DNS_WAIT_SECONDS}s; check the Route53 record, then rerun"
+    fi
+    log "waiting for $PH_DOMAIN to resolve to $ip (now: ${addresses:-nothing}); $((deadline - SECONDS))s left"
+    sleep "$PH_DNS_POLL_SECONDS"
+  done
+}
+
+request_certificate() {
+  local -a args dirs
+  mapfile -t dirs < <(certbot_dirs)
+  args=(certonly --non-interactive --agree-tos "${dirs[@]}"
+    --webroot --webroot-path "$PH_ACME_WEBROOT"
+    --domain "$PH_DOMAIN" --cert-name "$PH_DOMAIN"
+    --key-type rsa --rsa-key-size "$PH_RSA_KEY_SIZE"
+    --keep-until-expiring
+    # certbot does not run renewal-hooks/deploy/* on a first certonly; a
+    # --deploy-hook runs now AND is saved in the renewal config for renewals.
+    # Through bash: the bundle's zip may not keep the executable bit.
+    --deploy-hook "bash $PH_SCRIPTS/certbot-deploy-hook.sh")
+  if [[ -n $PH_ACME_EMAIL ]]; then args+=(--email "$PH_ACME_EMAIL"); else args+=(--register-unsafely-without-email); fi
+  if [[ -n $PH_ACME_SERVER ]]; then
+    args+=(--server "$PH_ACME_SERVER")
+  elif [[ $PH_ACME_STAGING == true ]]; then
+    args+=(--staging)
+  fi
+  local server=${PH_ACME_SERVER:-letsencrypt}
+  [[ -z $PH_ACME_SERVER && $PH_ACME_STAGING == true ]] && server="letsencrypt staging"
+  log "requesting a certificate for $PH_DOMAIN from $server"
+  "$PH_CERTBOT" "${args[@]}" || die "certbot could not obtain a certificate for $PH_DOMAIN; see $PH_LE_LOGS_DIR/letsencrypt.log"
+  have_certificate || die "certbot succeeded but $PH_LE_LIVE has no certificate"
+  changed "$PH_LE_LIVE (issued)"
+}
+
+ensure_certificate() {
+  have_certificate && return 0
+  restore_certificate && return 0
+  wait_for_dns
+  request_certificate
+}

@@ -1,0 +1,201 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # variables are read by the scripts that source this file
+# Shared settings and helpers of the host scripts. Sourced, never run.
+#
+# Every path, user, port and command is a PH_* variable with the production
+# default (Amazon Linux 2023), so the very same scripts run in the local
+# replica against a temporary root. Values come, in order of precedence, from
+# the caller's environment, then $PH_ETC/host.env (written by bootstrap.sh
+# from the stack's host-config SSM parameter), then the defaults below.
+
+PH_ETC="${PH_ETC:-/etc/provider-host}"
+
+load_host_env() {
+  local file="$PH_ETC/host.env" line name
+  [[ -r $file ]] || return 0
+  # The caller's environment wins: only names not already set are taken.
+  while IFS= read -r line || [[ -n $line ]]; do
+    [[ $line =~ ^(PH_[A-Z0-9_]+)=([A-Za-z0-9._:/@%+,=*-]*)$ ]] || {
+      [[ -z $line || $line == \#* ]] && continue
+      die "$file: line '$line' is not PH_KEY=shell-safe-value"
+    }
+    name=${BASH_REMATCH[1]}
+    [[ -v $name ]] || export "$name=${BASH_REMATCH[2]}"
+  done <"$file"
+}
+
+log() { printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${PH_SCRIPT_NAME:-provider-host}" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# What a run changed; "0 change(s)" on a second run is the idempotence contract.
+PH_CHANGES=0
+changed() { PH_CHANGES=$((PH_CHANGES + 1)); log "changed: $*"; }
+
+set_defaults() {
+  : "${PH_DOMAIN:?PH_DOMAIN is not set (host.env, from the host-config parameter of the stack)}"
+  : "${PH_BUCKET:?PH_BUCKET is not set (host.env)}"
+  : "${PH_REGION:=eu-west-2}"
+  : "${PH_DATA_PREFIX:=shared_data/}"
+  : "${PH_PUBLIC_PREFIX:=public/}"
+  : "${PH_LE_BACKUP_PREFIX:=letsencrypt/}"
+  : "${PH_TRUST_BUNDLE_KEY:=trust/ca-bundle.pem}"
+  : "${PH_ACME_EMAIL:=}"
+  : "${PH_ACME_STAGING:=false}"
+  : "${PH_ACME_SERVER:=}"
+  : "${PH_ISSUER:?PH_ISSUER is not set (host.env)}"
+  : "${PH_CLIENT_ID:?PH_CLIENT_ID is not set (host.env)}"
+  : "${PH_SCOPE:=}"
+  : "${PH_TLS_CERT_PARAM:?PH_TLS_CERT_PARAM is not set (host.env)}"
+  : "${PH_TLS_KEY_PARAM:?PH_TLS_KEY_PARAM is not set (host.env)}"
+  : "${PH_APP_INSTANCES:=2}"
+
+  # Where things live.
+  : "${PH_PREFIX:=/opt/provider-host}"          # releases/<hash>, current -> the bundle in use
+  : "${PH_CURRENT:=$PH_PREFIX/current}"
+  : "${PH_APP_DIR:=$PH_PREFIX/app}"             # stable copy of the app PM2 runs
+  : "${PH_STATE:=/var/lib/provider-host}"
+  : "${PH_SRV:=/srv/provider}"                  # shared_data and public (symlinks to releases)
+  : "${PH_RUN:=/run/provider}"                  # the app's socket folder
+  : "${PH_SOCKET:=$PH_RUN/provider.sock}"
+  : "${PH_SECRETS_DIR:=$PH_ETC/secrets}"
+  : "${PH_TRUST_BUNDLE:=$PH_ETC/trust-bundle.pem}"
+  : "${PH_APP_CONFIG:=$PH_ETC/provider.json}"
+  : "${PH_ISSUER_CA_FILE:=}"                    # extra CA for the authorization server (empty: system CAs)
+  : "${PH_ACCEL_REDIRECT:=true}"                # let nginx send dataset files (X-Accel-Redirect)
+
+  # Users.
+  : "${PH_USER:=provider}"
+  : "${PH_GROUP:=$PH_USER}"
+  : "${PH_USER_HOME:=/home/$PH_USER}"
+  : "${PH_NGINX_GROUP:=nginx}"
+
+  # nginx.
+  : "${PH_NGINX_BIN:=nginx}"
+  : "${PH_NGINX_ARGS:=}"                        # e.g. "-p DIR -c FILE" for a private nginx
+  : "${PH_NGINX_PID:=/run/nginx.pid}"
+  : "${PH_NGINX_CONF_DIR:=/etc/nginx/conf.d}"
+  : "${PH_NGINX_SITE:=$PH_NGINX_CONF_DIR/provider.conf}"
+  : "${PH_NGINX_SHARE:=/etc/nginx/provider-host}" # snippets/ and errors/ from the bundle
+  : "${PH_NGINX_LOG_DIR:=/var/log/nginx}"
+  : "${PH_HTTP_LISTEN_V4:=80}"
+  : "${PH_HTTP_LISTEN_V6:=[::]:80}"
+  : "${PH_HTTPS_LISTEN_V4:=443}"
+  : "${PH_HTTPS_LISTEN_V6:=[::]:443}"
+  : "${PH_HTTPS_ORIGIN:=https://$PH_DOMAIN}"
+
+  # certbot / Let's Encrypt.
+  : "${PH_CERTBOT:=certbot}"
+  : "${PH_LE_DIR:=/etc/letsencrypt}"
+  : "${PH_LE_WORK_DIR:=/var/lib/letsencrypt}"
+  : "${PH_LE_LOGS_DIR:=/var/log/letsencrypt}"
+  : "${PH_ACME_WEBROOT:=$PH_STATE/acme}"
+  : "${PH_RSA_KEY_SIZE:=2048}"
+  : "${PH_DNS_WAIT_SECONDS:=1800}"
+  : "${PH_DNS_POLL_SECONDS:=15}"
+  : "${PH_RESOLVE_CMD:=getent ahostsv4}"        # prints the IPv4 addresses of its argument
+  : "${PH_IMDS_URL:=http://169.254.169.254}"
+
+  # Processes.
+  : "${PH_SYSTEMD:=1}"                          # 0 where there is no systemd (the replica)
+  : "${PH_SYSTEMD_DIR:=/etc/systemd/system}"
+  : "${PH_TMPFILES_DIR:=/etc/tmpfiles.d}"
+  : "${PH_NODE:=node}"
+  : "${PH_PM2:=pm2}"
+  : "${PH_PM2_HOME:=$PH_USER_HOME/.pm2}"
+  : "${PH_APP_NAME:=provider}"
+  : "${PH_AWS:=aws}"
+  : "${PH_PM2_LOGROTATE:=1}"                    # install the pm2-logrotate module (from npm)
+  : "${PH_WAIT_SOCKET_SECONDS:=60}"
+
+  PH_LE_LIVE="$PH_LE_DIR/live/$PH_DOMAIN"
+  PH_SCRIPTS="$PH_CURRENT/host/scripts"
+  PH_BACKUP_URL="s3://$PH_BUCKET/${PH_LE_BACKUP_PREFIX}letsencrypt.tar.gz"
+  export PH_ETC PH_PREFIX PH_CURRENT PH_STATE PH_DOMAIN PH_BUCKET PH_REGION PH_LE_BACKUP_PREFIX
+}
+
+# Writes stdin to DEST if its content, mode or owner differ; atomic (rename).
+# install_content DEST MODE OWNER:GROUP
+install_content() {
+  local dest=$1 mode=$2 owner=$3 tmp
+  tmp=$(mktemp "$(dirname "$dest")/.$(basename "$dest").XXXXXX")
+  cat >"$tmp"
+  chmod "$mode" "$tmp"
+  chown "$owner" "$tmp"
+  if [[ -f $dest ]] && cmp -s "$tmp" "$dest" \
+    && [[ "$(stat -c '%a %U:%G' "$dest")" == "$(stat -c '%a %U:%G' "$tmp")" ]]; then
+    rm -f "$tmp"
+    return 1
+  fi
+  mv -f "$tmp" "$dest"
+  changed "$dest"
+}
+
+# install_file SRC DEST MODE OWNER:GROUP — returns 1 when nothing changed.
+install_file() {
+  install_content "$2" "$3" "$4" <"$1"
+}
+
+# ensure_dir DIR MODE OWNER:GROUP
+ensure_dir() {
+  local dir=$1 mode=$2 owner=$3
+  if [[ ! -d $dir ]]; then
+    mkdir -p "$dir"
+    changed "$dir/"
+  fi
+  if [[ "$(stat -c '%a %U:%G' "$dir")" != "${mode#0} $owner" ]]; then
+    chmod "$mode" "$dir"
+    chown "$owner" "$dir"
+    changed "$dir/ (mode/owner)"
+  fi
+}
+
+aws_cli() { "$PH_AWS" --region "$PH_REGION" "$@"; }
+
+# Runs a command as the app user with its PM2 home (and the app's environment).
+as_app_user() {
+  runuser -u "$PH_USER" -- env HOME="$PH_USER_HOME" PM2_HOME="$PH_PM2_HOME" PATH="$PATH" \
+    PROVIDER_CONFIG="$PH_APP_CONFIG" PROVIDER_INSTANCES="$PH_APP_INSTANCES" PROVIDER_APP_NAME="$PH_APP_NAME" \
+    "$@"
+}
+
+require_root() {
+  [[ $(id -u) == 0 ]] || die "run as root (the scripts create users, own files for them and manage nginx)"
+}
+
+require_commands() {
+  local command missing=()
+  for command in "$@"; do command -v "$command" >/dev/null 2>&1 || missing+=("$command"); done
+  ((${#missing[@]} == 0)) || die "missing command(s): ${missing[*]} (cloud-init installs them; see docs/host.md)"
+}
+
+nginx_cmd() {
+  local -a args=()
+  [[ -n $PH_NGINX_ARGS ]] && read -r -a args <<<"$PH_NGINX_ARGS"
+  "$PH_NGINX_BIN" "${args[@]}" "$@"
+}
+
+nginx_running() {
+  [[ -s $PH_NGINX_PID ]] && kill -0 "$(cat "$PH_NGINX_PID")" 2>/dev/null
+}
+
+# Validates the configuration, then reloads nginx (or starts it if it is not running).
+nginx_apply() {
+  nginx_cmd -t -q || die "nginx -t rejected the configuration; the previous site keeps serving"
+  if [[ $PH_SYSTEMD == 1 ]]; then
+    systemctl is-enabled --quiet nginx || { systemctl enable --quiet nginx; changed "nginx enabled"; }
+    if systemctl is-active --quiet nginx; then systemctl reload nginx; else systemctl start nginx; fi
+  elif nginx_running; then
+    nginx_cmd -s reload
+  else
+    nginx_cmd
+  fi
+}
+
+# Makes sure nginx runs, without reloading it when it already does.
+nginx_ensure_running() {
+  if [[ $PH_SYSTEMD == 1 ]]; then
+    systemctl is-active --quiet nginx || nginx_apply
+  else
+    nginx_running || nginx_apply
+  fi
+}
