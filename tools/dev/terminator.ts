@@ -1,0 +1,31 @@
+import type { TerminatorKind } from './sandbox-state';
+
+/** What a TLS terminator in front of the app needs; file paths are absolute. */
+export interface TerminatorOptions {
+  readonly listenHost: string;
+  /** 0 = any free port. */
+  readonly port: number;
+  /** Server certificate chain (leaf + intermediate) and key, for `localhost`. */
+  readonly serverCertFile: string;
+  readonly serverKeyFile: string;
+  /** The ONLY CAs accepted for client certificates. */
+  readonly clientCaFile: string;
+  /** The app's UNIX socket. */
+  readonly appSocket: string;
+  /** Datasets folder (nginx serves X-Accel-Redirect answers from it). */
+  readonly datasetsDir: string;
+  /** `nginx/errors/`: the JSON error pages both terminators answer with. */
+  readonly errorPagesDir: string;
+  /** A private folder for the terminator's own files (nginx prefix, logs). */
+  readonly workDir: string;
+}
+
+export interface Terminator {
+  readonly kind: TerminatorKind;
+  readonly port: number;
+  /** Processes it started (none for the in-process Node terminator). */
+  readonly pids: Readonly<Record<string, number>>;
+  /** One line for the banner: what runs, where. */
+  readonly description: string;
+  stop(): Promise<void>;
+}
