@@ -7,6 +7,7 @@
  * only. Protected against an accidental destroy twice: `force_destroy = false` (never
  * emptied by Terraform) and, by default, `prevent_destroy` (the plan itself refuses).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
@@ -66,6 +67,14 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 const SAFE_KEY_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** A PEM private key block (header, then base64): code that merely names the header does not match. */
+const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----\r?\n[A-Za-z0-9+/=]{16,}/;
+
+/** The named files (relative to `root`) that hold a private key: they must never be published. */
+function filesWithPrivateKeys(root: string, files: readonly string[]): string[] {
+  return files.filter((rel) => PEM_PRIVATE_KEY.test(fs.readFileSync(path.join(root, rel), 'latin1'))).map((rel) => path.join(root, rel));
+}
 
 export class Storage extends Construct {
   readonly bucket: S3Bucket;
@@ -137,6 +146,16 @@ export class Storage extends Construct {
       ],
     });
     new S3BucketPolicy(this, 'policy', { bucket: this.bucket.id, policy: tlsOnly.json });
+
+    const leaks = [
+      ...filesWithPrivateKeys(props.bundleDir, listFiles(props.bundleDir)),
+      ...filesWithPrivateKeys(path.dirname(props.trustBundleFile), [path.basename(props.trustBundleFile)]),
+      ...filesWithPrivateKeys(props.datasetsDir, listFiles(props.datasetsDir)),
+      ...(props.publicDir !== undefined ? filesWithPrivateKeys(props.publicDir, listFiles(props.publicDir)) : []),
+    ];
+    if (leaks.length > 0) {
+      throw new Error(`refusing to publish private keys: ${leaks.join(', ')}. Keys belong in SSM SecureString parameters, never in the bucket`);
+    }
 
     // The host bundle: one zip per content hash, so a release folder on the host is
     // immutable and the previous zip stays until the new one exists.

@@ -1,0 +1,99 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { PROJECT_ROOT } from '../config/paths';
+import { renderUserData, USER_DATA_LIMIT_BYTES, type UserDataProps } from './user-data';
+
+const TEMPLATE = path.join(PROJECT_ROOT, 'host', 'cloud-init.yaml');
+const BOOTSTRAP = path.join(PROJECT_ROOT, 'host', 'bootstrap.sh');
+
+const props = (overrides: Partial<UserDataProps> = {}): UserDataProps => ({
+  templateFile: TEMPLATE,
+  bootstrapFile: BOOTSTRAP,
+  region: 'eu-west-2',
+  hostConfigParameter: '/provider-host/example/host-config',
+  nodeMajor: 22,
+  pm2Version: '7.0.4',
+  ...overrides,
+});
+
+interface CloudConfig {
+  packages: string[];
+  write_files: { path: string; content: string; permissions: string; owner: string }[];
+  runcmd: string[][];
+}
+
+describe('renderUserData', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ph-userdata-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('renders a document that cloud-init 22.4 accepts', () => {
+    const file = path.join(dir, 'user-data.yaml');
+    fs.writeFileSync(file, renderUserData(props()));
+    const result = spawnSync('cloud-init', ['schema', '-c', file], { encoding: 'utf8' });
+    expect(`${result.stdout}${result.stderr}`).toContain(`Valid cloud-config: ${file}`);
+    expect(result.status).toBe(0);
+  });
+
+  it('lets cloud-init schema catch a broken document (the check can fail)', () => {
+    const file = path.join(dir, 'broken.yaml');
+    fs.writeFileSync(file, renderUserData(props()).replace(/^packages:\n(  - .*\n)+/m, 'packages: nginx\n'));
+    const result = spawnSync('cloud-init', ['schema', '-c', file], { encoding: 'utf8' });
+    expect(result.status).not.toBe(0);
+    expect(`${result.stdout}${result.stderr}`).toContain("packages: 'nginx' is not of type 'array'");
+  });
+
+  it('installs nginx, certbot with its nginx plugin, Node.js and unzip', () => {
+    const config = parseYaml(renderUserData(props())) as CloudConfig;
+    expect(config.packages).toEqual(['nginx', 'certbot', 'python3-certbot-nginx', 'nodejs22', 'nodejs22-npm', 'unzip']);
+  });
+
+  it('embeds host/bootstrap.sh byte for byte, ${VAR} included, as an executable', () => {
+    const config = parseYaml(renderUserData(props())) as CloudConfig;
+    const bootstrap = config.write_files.find((f) => f.path === '/usr/local/sbin/provider-host-bootstrap');
+    expect(bootstrap).toMatchObject({ permissions: '0755', owner: 'root:root' });
+    expect(bootstrap?.content).toBe(fs.readFileSync(BOOTSTRAP, 'utf8'));
+    expect(bootstrap?.content).toContain('${PH_ETC:-/etc/provider-host}');
+  });
+
+  it('writes only static values for the bootstrap, and runs it once', () => {
+    const config = parseYaml(renderUserData(props())) as CloudConfig;
+    expect(config.write_files.find((f) => f.path === '/etc/provider-host/bootstrap.env')?.content).toBe(
+      'PH_REGION=eu-west-2\nPH_HOST_CONFIG_PARAM=/provider-host/example/host-config\nPH_NODE_MAJOR=22\nPH_PM2_VERSION=7.0.4\n',
+    );
+    expect(config.runcmd).toEqual([['/usr/local/sbin/provider-host-bootstrap', 'setup']]);
+  });
+
+  it('stays well under the 16 KB EC2 limit', () => {
+    const size = Buffer.byteLength(renderUserData(props()));
+    expect(size).toBeLessThan(USER_DATA_LIMIT_BYTES);
+    expect(USER_DATA_LIMIT_BYTES).toBe(16384);
+  });
+
+  it('refuses user data over 16 KB, with the size and the remedy', () => {
+    const big = path.join(dir, 'big.sh');
+    fs.writeFileSync(big, `#!/bin/bash\n${'# padding\n'.repeat(1700)}`);
+    expect(() => renderUserData(props({ bootstrapFile: big }))).toThrow(/^user data is \d+ bytes; EC2 accepts at most 16384\. Move logic/);
+  });
+
+  it('refuses a secret', () => {
+    const leaky = path.join(dir, 'leaky.sh');
+    fs.writeFileSync(leaky, `#!/bin/bash\necho '-----BEGIN ${['PRIVATE', 'KEY'].join(' ')}-----'\n`);
+    expect(() => renderUserData(props({ bootstrapFile: leaky }))).toThrow('user data contains a private key; secrets belong in SSM SecureString parameters');
+  });
+
+  it('refuses a template whose first line is not #cloud-config', () => {
+    const template = path.join(dir, 'no-header.yaml');
+    fs.writeFileSync(template, fs.readFileSync(TEMPLATE, 'utf8').replace('#cloud-config\n', '# cloud-config\n'));
+    expect(() => renderUserData(props({ templateFile: template }))).toThrow(/must start with "#cloud-config" on its first line/);
+  });
+
+  it('host/bootstrap.sh passes shellcheck', () => {
+    expect(execFileSync('shellcheck', ['-s', 'bash', BOOTSTRAP], { encoding: 'utf8' })).toBe('');
+  });
+});
