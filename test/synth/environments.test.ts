@@ -15,7 +15,7 @@ afterAll(removeTempDirs);
 
 /** Writes an environment file next to nothing: content paths made absolute. */
 function environmentFileWith(name: string, overrides: Record<string, unknown>): string {
-  const doc = { ...exampleDocument(), ...overrides, name };
+  const doc: Record<string, unknown> = { ...exampleDocument(), ...overrides, name };
   const examples = path.join(path.dirname(EXAMPLE_FILE), '..', 'examples');
   doc.content = { trustBundleFile: path.join(examples, 'trust-bundle.example.pem'), datasetsDir: path.join(examples, 'shared_data') };
   const file = path.join(tempDir('env'), `${name}.yaml`);
