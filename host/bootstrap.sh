@@ -153,7 +153,7 @@ main() {
   [ "$(id -u)" = 0 ] || die "run as root"
   local command="${1:-}"
   [ $# -gt 0 ] && shift
-  mkdir -p "$PH_ETC"
+  mkdir -p "$PH_ETC" "$PH_STATE"
   # One run at a time: an association may fire while first boot is still running.
   exec 9>"$PH_LOCK"
   flock -w 3600 9 || die "another bootstrap run holds $PH_LOCK"
