@@ -3,7 +3,7 @@
  * about values were made by the config schema, all about resources by the constructs.
  */
 import * as path from 'node:path';
-import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
@@ -62,6 +62,11 @@ export class ProviderStack extends TerraformStack {
         encrypt: true,
         ...(s3.dynamodbTable !== undefined ? { dynamodbTable: s3.dynamodbTable } : {}),
       });
+    } else {
+      // Relative to the stack's working directory (cdktf.out/stacks/<name>), where both
+      // `cdktf deploy` and a plain `terraform apply` run: the state lands in the project
+      // root and the JSON carries no machine-specific path.
+      new LocalBackend(this, { path: `../../../terraform.${config.name}.tfstate` });
     }
 
     const partition = new DataAwsPartition(this, 'partition').partition;

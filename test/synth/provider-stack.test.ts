@@ -56,6 +56,19 @@ describe('ProviderStack (example environment)', () => {
     });
   });
 
+  describe('state backend', () => {
+    it('keeps local state in the project root by default, by a portable relative path', () => {
+      expect(synth.doc.terraform.backend).toEqual({ local: { path: '../../../terraform.example.tfstate' } });
+    });
+
+    it('uses the configured S3 backend, encrypted', () => {
+      const { doc } = synthStack(exampleConfig({ backend: { s3: { bucket: 'acme-tf-state', key: 'provider-host/example.tfstate', dynamodbTable: 'tf-locks' } } }));
+      expect(doc.terraform.backend).toEqual({
+        s3: { bucket: 'acme-tf-state', key: 'provider-host/example.tfstate', region: 'eu-west-2', encrypt: true, dynamodb_table: 'tf-locks' },
+      });
+    });
+  });
+
   describe('instance', () => {
     it('reads the AL2023 AMI for the type\'s architecture from the public SSM parameter', () => {
       expect(synth.json).toHaveDataSourceWithProperties(DataAwsSsmParameter, { name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64' });

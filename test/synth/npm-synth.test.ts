@@ -1,0 +1,32 @@
+/**
+ * The README's path, end to end and for real: `npm run synth` builds, bundles the
+ * provider app and synthesizes the example environment (here into a temp folder).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from '../../config/paths';
+import { removeTempDirs, tempDir, type TerraformJson } from './support';
+
+afterAll(removeTempDirs);
+
+describe('npm run synth', () => {
+  it('writes the example stack, its assets and the host bundle', () => {
+    const out = tempDir('npm-synth');
+    const env = { ...process.env, CI: 'true', CHECKPOINT_DISABLE: '1' };
+    for (const key of ['PROVIDER_ENV', 'PROVIDER_CONFIG', 'PROVIDER_BUNDLE_DIR']) delete env[key];
+    const result = spawnSync('npm', ['run', 'synth', '--silent', '--', '--output', out], { cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 170_000 });
+    expect(`${result.stdout}\n${result.stderr}`).toContain('Generated Terraform code for the stacks: example');
+    expect(result.status).toBe(0);
+
+    const stackJson = JSON.parse(fs.readFileSync(path.join(out, 'stacks', 'example', 'cdk.tf.json'), 'utf8')) as TerraformJson;
+    const bundle = Object.values(stackJson.resource.aws_s3_object).find((o) => String(o.key).startsWith('bundles/'));
+    expect(bundle).toBeDefined();
+    expect(fs.statSync(path.join(out, 'stacks', 'example', String(bundle?.source))).size).toBeGreaterThan(1000);
+
+    const version = fs.readFileSync(path.join(PROJECT_ROOT, 'dist', 'host-bundle', 'VERSION'), 'utf8').trim();
+    expect(version).toMatch(/^[0-9a-f]{32}$/);
+    expect(fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'host-bundle', 'dist', 'provider-app', 'main.js'))).toBe(true);
+    expect(fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'host-bundle', 'host', 'bootstrap.sh'))).toBe(true);
+  }, 180_000);
+});
