@@ -2,6 +2,7 @@
  * Several environments coexist: one stack each, distinct names, nothing shared, and
  * main.ts picks them from PROVIDER_ENV / PROVIDER_CONFIG.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Testing } from 'cdktf';
@@ -9,6 +10,7 @@ import { stringify } from 'yaml';
 import { buildApp, loadEnvironments } from '../../main';
 import { ConfigError } from '../../config/load';
 import { ProviderStack } from '../../stacks/provider-stack';
+import { PROJECT_ROOT } from '../../config/paths';
 import { exampleConfig, exampleDocument, EXAMPLE_FILE, fixtureBundle, only, removeTempDirs, tempDir, type TerraformJson } from './support';
 
 afterAll(removeTempDirs);
@@ -75,5 +77,18 @@ describe('main.ts', () => {
 
   it('names an unknown environment', () => {
     expect(() => loadEnvironments({ PROVIDER_ENV: 'nope' })).toThrow(/no environment "nope"/);
+  });
+
+  it('prints configuration errors as a list, without a stack trace, and exits 1', () => {
+    const bad = environmentFileWith('broken', { region: 'london', acme: { email: 'nobody' } });
+    const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'main.ts'], {
+      cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 30000, env: { ...process.env, PROVIDER_CONFIG: bad, PROVIDER_BUNDLE_DIR: fixtureBundle() },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      `Invalid configuration in ${bad}:\n` +
+        '  - region: "london" is not an AWS region code; use e.g. "eu-west-2"\n' +
+        '  - acme.email: "nobody" is not an e-mail address; use e.g. "ops@example.org"\n',
+    );
   });
 });
