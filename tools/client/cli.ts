@@ -46,6 +46,9 @@ export async function runClientCli(argv: readonly string[], io: CliIo): Promise<
     const expectArgs = (count: number, usage: string): void => {
       if (rest.length !== count) throw new ClientError(`Usage: ${usage}`);
     };
+    if (!['token', 'list', 'get'].includes(command)) {
+      throw new ClientError(`Unknown command "${command}".`, 'Commands: token, list, get (see --help).');
+    }
     const settings = resolveConsumerSettings(toConsumerFlags(values));
     const client = new ConsumerClient(settings);
     switch (command) {
@@ -128,8 +131,9 @@ export function describeError(error: unknown): string {
     if (error.hint) lines.push(`  hint: ${error.hint}`);
     return lines.join('\n');
   }
-  if (error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-    return `error: ${error.message}\n  hint: see --help`;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    return `error: ${(error as Error).message}\n  hint: see --help`;
   }
   return `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
 }

@@ -37,6 +37,9 @@ export interface ConsumerSettings extends ConsumerClientOptions {
  * options there; the certificate and key only ever come as a pair.
  */
 export function resolveConsumerSettings(flags: ConsumerFlags): ConsumerSettings {
+  if (Boolean(flags.cert) !== Boolean(flags.key)) {
+    throw new ClientError('A client certificate needs its private key, and the reverse.', 'Pass both --cert and --key.');
+  }
   const needsSandbox = !flags.issuer || !flags.clientId || !flags.url || !(flags.cert && flags.key);
   const stateDir = flags.sandboxDir ?? defaultStateDir();
   const sandbox = needsSandbox && !flags.noSandbox ? readSandboxState(stateDir) : undefined;
