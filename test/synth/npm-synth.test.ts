@@ -13,7 +13,7 @@ afterAll(removeTempDirs);
 describe('npm run synth', () => {
   it('writes the example stack, its assets and the host bundle', () => {
     const out = tempDir('npm-synth');
-    const env = { ...process.env, CI: 'true', CHECKPOINT_DISABLE: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', CHECKPOINT_DISABLE: '1' };
     for (const key of ['PROVIDER_ENV', 'PROVIDER_CONFIG', 'PROVIDER_BUNDLE_DIR']) delete env[key];
     const result = spawnSync('npm', ['run', 'synth', '--silent', '--', '--output', out], { cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 170_000 });
     expect(`${result.stdout}\n${result.stderr}`).toContain('Generated Terraform code for the stacks: example');
