@@ -4,13 +4,15 @@
  *                        default "example"
  *   PROVIDER_CONFIG      alternatively, comma-separated paths of environment files
  *   PROVIDER_BUNDLE_DIR  the host bundle folder; default dist/host-bundle (npm run bundle)
- * A configuration error is printed as a list of fields and fixes, without a stack trace.
+ * A configuration or input error is printed as a list of fields and fixes, without a stack trace.
  */
 import * as fs from 'node:fs';
 import { App } from 'cdktf';
 import { ConfigError, environmentFile, loadEnvironment, type EnvironmentConfig } from './config/load';
 import { DEFAULT_BUNDLE_DIR, ENVIRONMENTS_DIR } from './config/paths';
+import { InputError } from './stacks/lib/input-error';
 import { ProviderStack } from './stacks/provider-stack';
+import { TemplateError } from './stacks/template/render-template';
 
 export interface MainEnv {
   readonly PROVIDER_ENV?: string;
@@ -52,7 +54,7 @@ if (require.main === module) {
     buildApp(app, process.env);
     app.synth();
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof InputError || error instanceof TemplateError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }

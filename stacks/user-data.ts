@@ -5,6 +5,7 @@
  * the `${VAR}` of the embedded script as an interpolation.
  */
 import * as fs from 'node:fs';
+import { InputError } from './lib/input-error';
 import { renderTemplate } from './template/render-template';
 
 /** EC2's limit on raw user data. */
@@ -34,14 +35,14 @@ export function renderUserData(props: UserDataProps): string {
     props.templateFile,
   );
   if (!rendered.startsWith('#cloud-config\n')) {
-    throw new Error(`${props.templateFile}: user data must start with "#cloud-config" on its first line`);
+    throw new InputError(`${props.templateFile}: user data must start with "#cloud-config" on its first line`);
   }
   const size = Buffer.byteLength(rendered, 'utf8');
   if (size > USER_DATA_LIMIT_BYTES) {
-    throw new Error(`user data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}. Move logic from host/bootstrap.sh into the bundle's host scripts`);
+    throw new InputError(`user data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}. Move logic from host/bootstrap.sh into the bundle's host scripts`);
   }
   if (/PRIVATE KEY/.test(rendered)) {
-    throw new Error('user data contains a private key; secrets belong in SSM SecureString parameters');
+    throw new InputError('user data contains a private key; secrets belong in SSM SecureString parameters');
   }
   return rendered;
 }

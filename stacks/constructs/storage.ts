@@ -21,6 +21,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { hashDirectory, hashFile, hashFiles, listFiles } from '../lib/content-hash';
+import { InputError } from '../lib/input-error';
 
 /** Bucket prefixes; the IAM policy grants by these. */
 export const PREFIXES = {
@@ -154,7 +155,7 @@ export class Storage extends Construct {
       ...(props.publicDir !== undefined ? filesWithPrivateKeys(props.publicDir, listFiles(props.publicDir)) : []),
     ];
     if (leaks.length > 0) {
-      throw new Error(`refusing to publish private keys: ${leaks.join(', ')}. Keys belong in SSM SecureString parameters, never in the bucket`);
+      throw new InputError(`refusing to publish private keys: ${leaks.join(', ')}. Keys belong in SSM SecureString parameters, never in the bucket`);
     }
 
     // The host bundle: one zip per content hash, so a release folder on the host is
@@ -178,7 +179,7 @@ export class Storage extends Construct {
     for (const rel of files) {
       const bad = rel.split('/').find((segment) => !SAFE_KEY_SEGMENT.test(segment));
       if (bad !== undefined) {
-        throw new Error(`${path.join(dir, rel)}: file name segment ${JSON.stringify(bad)} is not publishable; use letters, digits, ".", "_" and "-" (not starting with "." or "-")`);
+        throw new InputError(`${path.join(dir, rel)}: file name segment ${JSON.stringify(bad)} is not publishable; use letters, digits, ".", "_" and "-" (not starting with "." or "-")`);
       }
       const id = `${kind}-${rel.replace(/\//g, '__')}`;
       const asset = new TerraformAsset(this, `${id}-asset`, { path: path.join(dir, rel), type: AssetType.FILE, assetHash: hashFile(path.join(dir, rel)) });

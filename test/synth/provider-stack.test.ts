@@ -27,7 +27,9 @@ import { SsmAssociation } from '@cdktf/provider-aws/lib/ssm-association';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { exampleConfig, only, removeTempDirs, resources, synthStack, type Synthesized } from './support';
+import * as path from 'node:path';
+import { InputError } from '../../stacks/lib/input-error';
+import { exampleConfig, folderWith, only, removeTempDirs, resources, synthStack, type Synthesized } from './support';
 
 Testing.setupJest();
 
@@ -200,6 +202,22 @@ describe('ProviderStack (example environment)', () => {
         lifecycle: { create_before_destroy: true },
       });
       expect(synth.json).toHaveResourceWithProperties(S3Object, { key: 'shared_data/substation-list.csv', content_type: 'text/csv; charset=utf-8' });
+    });
+  });
+
+  describe('published file names', () => {
+    it('refuses a name that would make an awkward S3 key, naming the file and the rule', () => {
+      const dir = folderWith('odd-names', { 'my data.csv': 'a\n' });
+      expect(() => synthStack(exampleConfig({ content: { datasetsDir: dir } }))).toThrow(
+        new InputError(`${path.join(dir, 'my data.csv')}: file name segment "my data.csv" is not publishable; use letters, digits, ".", "_" and "-" (not starting with "." or "-")`),
+      );
+    });
+
+    it('publishes nested folders under their relative path and skips dot-files', () => {
+      const dir = folderWith('nested', { 'region/north.csv': 'a\n', '.DS_Store': 'x' });
+      const { doc } = synthStack(exampleConfig({ content: { datasetsDir: dir } }));
+      const keys = Object.values(resources(doc, 'aws_s3_object')).map((o) => o.key).filter((k) => String(k).startsWith('shared_data/'));
+      expect(keys).toEqual(['shared_data/region/north.csv']);
     });
   });
 
