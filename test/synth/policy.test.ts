@@ -85,6 +85,8 @@ describe('synthesis output', () => {
     const unzipped = execFileSync('unzip', ['-p', path.join(outdir, zips[0])], { encoding: 'latin1' });
     expect(unzipped).toContain('update ${PH_DOMAIN}');
     expect(unzipped).not.toContain(KEY_MARKER);
+    // certbot runs hook scripts directly: the zip must keep the executable bits.
+    expect(execFileSync('unzip', ['-Z', path.join(outdir, zips[0])], { encoding: 'utf8' })).toMatch(/^-rwxr-xr-x .* host\/scripts\/setup\.sh$/m);
   });
 
   it('refuses to publish a private key placed in the datasets, public or bundle folders', () => {

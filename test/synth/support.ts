@@ -37,13 +37,15 @@ export function folderWith(prefix: string, files: Readonly<Record<string, string
 
 /** A small stand-in for dist/host-bundle. */
 export function fixtureBundle(version = 'fixture-1'): string {
-  return folderWith('bundle', {
+  const dir = folderWith('bundle', {
     VERSION: `${version}\n`,
     'host/scripts/setup.sh': '#!/bin/bash\necho "setup ${PH_DOMAIN}"\n',
     'host/scripts/update.sh': '#!/bin/bash\necho "update ${PH_DOMAIN}"\n',
     'dist/provider-app/main.js': `console.log(${JSON.stringify(version)});\n`,
     'provider-app/ecosystem.config.js': 'module.exports = { apps: [] };\n',
   });
+  for (const script of ['setup.sh', 'update.sh']) fs.chmodSync(path.join(dir, 'host', 'scripts', script), 0o755);
+  return dir;
 }
 
 /** The example environment's raw document (YAML parsed), to override fields. */
