@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { PROJECT_ROOT } from './paths';
 import { updateReferenceBlock } from './reference';
 
-const file = path.join(PROJECT_ROOT, 'docs', 'stack.md');
-fs.writeFileSync(file, updateReferenceBlock(fs.readFileSync(file, 'utf8')));
-process.stdout.write(`updated the configuration reference in ${path.relative(process.cwd(), file)}\n`);
+if (require.main === module) {
+  const file = path.join(PROJECT_ROOT, 'docs', 'stack.md');
+  fs.writeFileSync(file, updateReferenceBlock(fs.readFileSync(file, 'utf8')));
+  process.stdout.write(`updated the configuration reference in ${path.relative(process.cwd(), file)}\n`);
+}

@@ -12,7 +12,9 @@ async function main(argv: readonly string[]): Promise<void> {
   process.stdout.write(`host bundle ${version} → ${path.relative(process.cwd(), outDir) || outDir}\n`);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`bundle: ${error instanceof BundleError ? error.message : String((error as Error).stack ?? error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`bundle: ${error instanceof BundleError ? error.message : String((error as Error).stack ?? error)}\n`);
+    process.exit(1);
+  });
+}
