@@ -64,13 +64,24 @@ describe('buildHostBundle', () => {
     expect(changed.version).not.toBe(first.version);
   });
 
-  it('empties the output folder first', async () => {
+  it('replaces the output folder as a whole, leaving no staging folders', async () => {
     const root = project();
     const out = path.join(root, 'out');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'stale.txt'), 'old');
     await buildHostBundle({ root, outDir: out });
     expect(fs.existsSync(path.join(out, 'stale.txt'))).toBe(false);
+    expect(fs.readdirSync(root).filter((f) => f.startsWith('out')).sort()).toEqual(['out']);
+  });
+
+  it('keeps the previous bundle when a build fails', async () => {
+    const root = project();
+    const out = path.join(root, 'out');
+    const { version } = await buildHostBundle({ root, outDir: out });
+    fs.writeFileSync(path.join(root, 'provider-app', 'main.ts'), 'syntax error here(\n');
+    await expect(buildHostBundle({ root, outDir: out })).rejects.toThrow(BundleError);
+    expect(fs.readFileSync(path.join(out, 'VERSION'), 'utf8')).toBe(`${version}\n`);
+    expect(fs.readdirSync(root).filter((f) => f.startsWith('out')).sort()).toEqual(['out']);
   });
 
   it('fails with a clear message when the provider app is missing', async () => {

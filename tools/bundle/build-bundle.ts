@@ -15,7 +15,7 @@ import { hashDirectory } from '../../stacks/lib/content-hash';
 export interface BundleOptions {
   /** Project root (holds provider-app/, host/, nginx/). */
   readonly root: string;
-  /** Output folder; emptied first. */
+  /** Output folder; replaced as a whole once the new bundle is complete. */
   readonly outDir: string;
   /** Node.js version the host runs. @default 'node20' */
   readonly target?: string;
@@ -51,8 +51,25 @@ export async function buildHostBundle(options: BundleOptions): Promise<BundleRes
     );
   }
 
-  fs.rmSync(outDir, { recursive: true, force: true });
-  fs.mkdirSync(outDir, { recursive: true });
+  // Build beside the target and swap at the end: a reader (the replica, a parallel test)
+  // sees the old bundle or the new one, never a half-built folder.
+  const finalDir = outDir;
+  const building = `${finalDir}.building-${process.pid}`;
+  fs.rmSync(building, { recursive: true, force: true });
+  fs.mkdirSync(building, { recursive: true });
+  try {
+    const version = await assemble(root, building, entry, ecosystem, target);
+    const old = `${finalDir}.old-${process.pid}`;
+    if (fs.existsSync(finalDir)) fs.renameSync(finalDir, old);
+    fs.renameSync(building, finalDir);
+    fs.rmSync(old, { recursive: true, force: true });
+    return { outDir: finalDir, version };
+  } finally {
+    fs.rmSync(building, { recursive: true, force: true });
+  }
+}
+
+async function assemble(root: string, outDir: string, entry: string, ecosystem: string, target: string): Promise<string> {
 
   const result = await build({
     entryPoints: [entry],
@@ -77,5 +94,5 @@ export async function buildHostBundle(options: BundleOptions): Promise<BundleRes
 
   const version = hashDirectory(outDir);
   fs.writeFileSync(path.join(outDir, 'VERSION'), `${version}\n`);
-  return { outDir, version };
+  return version;
 }
