@@ -24,6 +24,11 @@ ensure_folders() {
   ensure_dir "$PH_SRV" 0755 root:root
   ensure_dir "$PH_SRV/releases" 0755 root:root
   ensure_dir "$PH_APP_DIR" 0755 root:root
+  # The distribution owns the log folder's mode; only create it where it is missing.
+  if [[ ! -d $PH_NGINX_LOG_DIR ]]; then
+    mkdir -p "$PH_NGINX_LOG_DIR"
+    changed "$PH_NGINX_LOG_DIR/"
+  fi
   # setgid: the socket the app creates inherits the nginx group, so nginx
   # (and nobody else) can connect to it.
   ensure_dir "$PH_RUN" 2750 "$PH_USER:$PH_NGINX_GROUP"

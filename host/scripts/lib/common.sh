@@ -140,9 +140,10 @@ ensure_dir() {
   local dir=$1 mode=$2 owner=$3
   if [[ ! -d $dir ]]; then
     mkdir -p "$dir"
+    chmod "$mode" "$dir"
+    chown "$owner" "$dir"
     changed "$dir/"
-  fi
-  if [[ "$(stat -c '%a %U:%G' "$dir")" != "${mode#0} $owner" ]]; then
+  elif [[ "$(stat -c '%a %U:%G' "$dir")" != "${mode#0} $owner" ]]; then
     chmod "$mode" "$dir"
     chown "$owner" "$dir"
     changed "$dir/ (mode/owner)"

@@ -1,0 +1,288 @@
+/**
+ * The local replica of the EC2 host: the real host scripts (setup.sh,
+ * update.sh, the certbot deploy hook) run as root against a temporary root,
+ * with every PH_* path pointing inside it, and with:
+ *   - pebble as the ACME server, pebble-challtestsrv as DNS (the domain → 127.0.0.1),
+ *   - the real nginx (private prefix), real certbot, real PM2 (private PM2_HOME),
+ *   - a stand-in `aws` CLI serving "S3" and "SSM" from folders, and an IMDSv2 stand-in.
+ * Nothing outside the temporary root changes except the app user, which
+ * stop() deletes. Everything started is stopped by PID, on failure too.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AcmeServer, startAcmeServer } from './acme-server';
+import { alive, ChildProcesses, signal, sleep } from './child-processes';
+import { freePort } from './free-port';
+import { startImdsStandin, type ImdsStandin } from './imds-standin';
+import { createNginxPrefix, type NginxPrefix } from './nginx-process';
+import { repoRoot } from './paths';
+
+export interface ReplicaOptions {
+  /** The host bundle to install (`npm run bundle` output). @default dist/host-bundle */
+  readonly bundleDir?: string;
+  /** @default provider.replica.test */
+  readonly domain?: string;
+  /** The app user created for the run (deleted by stop()). @default phreplica */
+  readonly appUser?: string;
+  /** @default 2 */
+  readonly appInstances?: number;
+  /** Install pm2-logrotate (downloads it from npm). @default true */
+  readonly pm2Logrotate?: boolean;
+  /** nginx worker user and the socket folder's group (Debian: www-data). @default www-data */
+  readonly nginxUser?: string;
+  /** Where progress lines go. @default stderr */
+  readonly log?: (line: string) => void;
+}
+
+/** What the host config (host.env) and SSM need from the authorization side. */
+export interface ReplicaIdentity {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly scope: string;
+  /** The provider's transport certificate and key (stored in "SSM"). */
+  readonly transportCertPem: string;
+  readonly transportKeyPem: string;
+  /** CA of the authorization server's HTTPS certificate (the app's tlsCa). */
+  readonly issuerCaPem: string;
+  /** The trust framework's client-CA bundle (stored in "S3"). */
+  readonly trustBundlePem: string;
+}
+
+export interface ScriptRun {
+  readonly code: number;
+  readonly output: string;
+}
+
+export class Replica {
+  readonly processes = new ChildProcesses();
+  readonly root: string;
+  readonly domain: string;
+  readonly appUser: string;
+  readonly repo = repoRoot();
+  readonly awsRoot: string;
+  readonly bucketDir: string;
+  httpPort = 0;
+  httpsPort = 0;
+  acme?: AcmeServer;
+  imds?: ImdsStandin;
+  nginx?: NginxPrefix;
+  private readonly log: (line: string) => void;
+  private env: NodeJS.ProcessEnv = {};
+
+  constructor(private readonly options: ReplicaOptions = {}) {
+    if (process.getuid?.() !== 0) throw new Error('the replica runs the host scripts as root (they create a user and manage nginx); run it as root');
+    this.root = mkdtempSync(join(tmpdir(), 'ph-replica-'));
+    chmodSync(this.root, 0o755);
+    this.domain = options.domain ?? 'provider.replica.test';
+    this.appUser = options.appUser ?? 'phreplica';
+    this.awsRoot = join(this.root, 'aws');
+    this.bucketDir = join(this.awsRoot, 's3', 'replica-bucket');
+    this.log = options.log ?? ((line) => process.stderr.write(`[replica] ${line}\n`));
+  }
+
+  path(...parts: string[]): string {
+    return join(this.root, ...parts);
+  }
+
+  /** Pebble, DNS, IMDS, the private nginx prefix and the bundle; then the host config. */
+  async prepare(identity: ReplicaIdentity, datasets: Readonly<Record<string, string | Buffer>>, publicFiles: Readonly<Record<string, string>> = {}): Promise<void> {
+    const logs = this.path('logs');
+    mkdirSync(logs, { recursive: true });
+    [this.httpPort, this.httpsPort] = await Promise.all([freePort(), freePort()]);
+    this.acme = await startAcmeServer(this.processes, logs, this.httpPort);
+    this.imds = await startImdsStandin('127.0.0.1');
+    this.log(`pebble ${this.acme.directoryUrl}, DNS ${this.acme.dnsServer}, IMDS ${this.imds.url}`);
+
+    const nginxUser = this.options.nginxUser ?? 'www-data';
+    this.nginx = createNginxPrefix(this.path('nginx'), this.path('etc', 'nginx', 'conf.d'), nginxUser, '2');
+
+    this.installBundle(this.options.bundleDir ?? join(this.repo, 'dist', 'host-bundle'));
+    this.writeAws(identity, datasets, publicFiles);
+    this.writeHostEnv(identity);
+    writeFileSync(this.path('etc', 'provider-host', 'issuer-ca.pem'), identity.issuerCaPem, { mode: 0o644 });
+    this.env = this.scriptEnv(nginxUser);
+  }
+
+  private installBundle(bundleDir: string): void {
+    if (!existsSync(join(bundleDir, 'VERSION'))) throw new Error(`no host bundle at ${bundleDir}: run \`npm run build && npm run bundle\` first`);
+    const version = readFileSync(join(bundleDir, 'VERSION'), 'utf8').trim();
+    const release = this.path('opt', 'provider-host', 'releases', version);
+    mkdirSync(join(release, '..'), { recursive: true });
+    cpSync(bundleDir, release, { recursive: true });
+    // As bootstrap.sh does: an atomic `current` symlink to the release.
+    symlinkSync(release, this.path('opt', 'provider-host', 'current'));
+  }
+
+  /** Replaces the installed bundle's app with another build (an "app deploy"). */
+  deployBundle(bundleDir: string): void {
+    const version = readFileSync(join(bundleDir, 'VERSION'), 'utf8').trim();
+    const release = this.path('opt', 'provider-host', 'releases', version);
+    if (!existsSync(release)) cpSync(bundleDir, release, { recursive: true });
+    const next = this.path('opt', 'provider-host', 'current.next');
+    rmSync(next, { force: true });
+    symlinkSync(release, next);
+    spawnSync('mv', ['-Tf', next, this.path('opt', 'provider-host', 'current')]);
+  }
+
+  private writeAws(identity: ReplicaIdentity, datasets: Readonly<Record<string, string | Buffer>>, publicFiles: Readonly<Record<string, string>>): void {
+    const ssm = join(this.awsRoot, 'ssm', 'replica', 'provider');
+    mkdirSync(ssm, { recursive: true });
+    writeFileSync(join(ssm, 'tls-cert'), identity.transportCertPem);
+    writeFileSync(join(ssm, 'tls-key'), identity.transportKeyPem, { mode: 0o600 });
+    mkdirSync(join(this.bucketDir, 'trust'), { recursive: true });
+    writeFileSync(join(this.bucketDir, 'trust', 'ca-bundle.pem'), identity.trustBundlePem);
+    for (const [name, content] of Object.entries(datasets)) this.putObject(`shared_data/${name}`, content);
+    mkdirSync(join(this.bucketDir, 'public'), { recursive: true });
+    for (const [name, content] of Object.entries(publicFiles)) this.putObject(`public/${name}`, content);
+  }
+
+  /** Writes an object into the stand-in bucket (a dataset upload by the stack). */
+  putObject(key: string, content: string | Buffer): void {
+    const file = join(this.bucketDir, key);
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, content);
+  }
+
+  private writeHostEnv(identity: ReplicaIdentity): void {
+    const etc = this.path('etc', 'provider-host');
+    mkdirSync(etc, { recursive: true });
+    const hostEnv: Record<string, string> = {
+      PH_DOMAIN: this.domain,
+      PH_REGION: 'eu-west-2',
+      PH_BUCKET: 'replica-bucket',
+      PH_BUNDLE_KEY: 'bundles/replica.zip',
+      PH_TRUST_BUNDLE_KEY: 'trust/ca-bundle.pem',
+      PH_DATA_PREFIX: 'shared_data/',
+      PH_PUBLIC_PREFIX: 'public/',
+      PH_LE_BACKUP_PREFIX: 'letsencrypt/',
+      PH_ACME_EMAIL: 'ops@replica.test',
+      PH_ACME_STAGING: 'false',
+      PH_ACME_SERVER: this.acme!.directoryUrl,
+      PH_ISSUER: identity.issuer,
+      PH_CLIENT_ID: identity.clientId,
+      PH_SCOPE: identity.scope,
+      PH_TLS_CERT_PARAM: '/replica/provider/tls-cert',
+      PH_TLS_KEY_PARAM: '/replica/provider/tls-key',
+      PH_APP_INSTANCES: String(this.options.appInstances ?? 2),
+      PH_HOST_CONFIG_PARAM: '/replica/provider/host-config',
+    };
+    writeFileSync(join(etc, 'host.env'), Object.entries(hostEnv).map(([key, value]) => `${key}=${value}\n`).join(''));
+  }
+
+  /** Only paths, ports and commands: the settings come from host.env, as on EC2. */
+  private scriptEnv(nginxUser: string): NodeJS.ProcessEnv {
+    const nginx = this.nginx!;
+    const home = this.path('home', this.appUser);
+    return {
+      ...process.env,
+      PATH: `${join(this.repo, 'tools', 'replica', 'bin')}:${process.env.PATH}`,
+      PH_AWS_STANDIN_ROOT: this.awsRoot,
+      REQUESTS_CA_BUNDLE: this.acme!.tlsCaFile,
+      PH_ETC: this.path('etc', 'provider-host'),
+      PH_PREFIX: this.path('opt', 'provider-host'),
+      PH_STATE: this.path('var', 'lib', 'provider-host'),
+      PH_SRV: this.path('srv', 'provider'),
+      PH_RUN: this.path('run', 'provider'),
+      PH_USER: this.appUser,
+      PH_USER_HOME: home,
+      PH_NGINX_GROUP: nginxUser,
+      PH_NGINX_BIN: '/usr/sbin/nginx',
+      PH_NGINX_ARGS: nginx.args.join(' '),
+      PH_NGINX_PID: join(nginx.prefix, 'nginx.pid'),
+      PH_NGINX_CONF_DIR: nginx.confDir,
+      PH_NGINX_SHARE: this.path('etc', 'nginx', 'provider-host'),
+      PH_NGINX_LOG_DIR: this.path('var', 'log', 'nginx'),
+      PH_HTTP_LISTEN_V4: `127.0.0.1:${this.httpPort}`,
+      PH_HTTP_LISTEN_V6: `[::1]:${this.httpPort}`,
+      PH_HTTPS_LISTEN_V4: `127.0.0.1:${this.httpsPort}`,
+      PH_HTTPS_LISTEN_V6: `[::1]:${this.httpsPort}`,
+      PH_HTTPS_ORIGIN: `https://${this.domain}:${this.httpsPort}`,
+      PH_LE_DIR: this.path('etc', 'letsencrypt'),
+      PH_LE_WORK_DIR: this.path('var', 'lib', 'letsencrypt'),
+      PH_LE_LOGS_DIR: this.path('var', 'log', 'letsencrypt'),
+      PH_RESOLVE_CMD: `${process.execPath} ${join(this.repo, 'dist', 'tools', 'replica', 'resolve-ipv4.js')} --server ${this.acme!.dnsServer}`,
+      PH_IMDS_URL: this.imds!.url,
+      PH_DNS_WAIT_SECONDS: '30',
+      PH_DNS_POLL_SECONDS: '1',
+      PH_SYSTEMD: '0',
+      PH_SYSTEMD_DIR: this.path('etc', 'systemd', 'system'),
+      PH_TMPFILES_DIR: this.path('etc', 'tmpfiles.d'),
+      PH_NODE: process.execPath,
+      PH_PM2: join(this.repo, 'node_modules', 'pm2', 'bin', 'pm2'),
+      PH_PM2_HOME: join(home, '.pm2'),
+      PH_PM2_LOGROTATE: this.options.pm2Logrotate === false ? '0' : '1',
+      PH_ISSUER_CA_FILE: this.path('etc', 'provider-host', 'issuer-ca.pem'),
+    };
+  }
+
+  /** The environment the host scripts (and certbot, for its deploy hook) run with. */
+  scriptEnvironment(): NodeJS.ProcessEnv {
+    return this.env;
+  }
+
+  /** Runs host/scripts/<name>.sh from the installed bundle, as bootstrap.sh does. */
+  runHostScript(name: 'setup' | 'update', timeoutMs = 240000): Promise<ScriptRun> {
+    return this.run('bash', [this.path('opt', 'provider-host', 'current', 'host', 'scripts', `${name}.sh`)], timeoutMs);
+  }
+
+  /** certbot with the replica's directories, as the renewal timer runs it. */
+  certbot(args: readonly string[], timeoutMs = 120000): Promise<ScriptRun> {
+    return this.run('certbot', [
+      ...args,
+      '--config-dir', this.path('etc', 'letsencrypt'),
+      '--work-dir', this.path('var', 'lib', 'letsencrypt'),
+      '--logs-dir', this.path('var', 'log', 'letsencrypt'),
+    ], timeoutMs);
+  }
+
+  /** `pm2 <args>` as the app user, with the replica's PM2_HOME. */
+  pm2(args: readonly string[], timeoutMs = 60000): Promise<ScriptRun> {
+    return this.run('runuser', ['-u', this.appUser, '--', 'env', `HOME=${this.env.PH_USER_HOME}`, `PM2_HOME=${this.env.PH_PM2_HOME}`, `PATH=${this.env.PATH}`, this.env.PH_PM2!, ...args], timeoutMs);
+  }
+
+  /** PIDs of the app's workers as PM2 reports them. */
+  async appWorkerPids(): Promise<number[]> {
+    const { output } = await this.pm2(['jlist']);
+    const list = JSON.parse(output.slice(output.indexOf('['))) as { name: string; pid: number; pm2_env: { status: string } }[];
+    return list.filter((entry) => entry.name === 'provider' && entry.pm2_env.status === 'online').map((entry) => entry.pid);
+  }
+
+  private run(command: string, args: readonly string[], timeoutMs: number): Promise<ScriptRun> {
+    return new Promise((resolveRun) => {
+      const child = spawn(command, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const timer = setTimeout(() => child.pid && signal(child.pid, 'SIGKILL'), timeoutMs);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolveRun({ code: code ?? -1, output });
+      });
+    });
+  }
+
+  /** Stops PM2 (daemon and workers), nginx and the helpers by PID, deletes the user and the root. */
+  async stop(keepRoot = false): Promise<void> {
+    const pm2Home = this.env.PH_PM2_HOME;
+    if (pm2Home && existsSync(join(pm2Home, 'pm2.pid'))) {
+      const daemon = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8').trim());
+      const workers = await this.appWorkerPids().catch(() => []);
+      await this.pm2(['kill'], 20000).catch(() => undefined);
+      for (const pid of [daemon, ...workers]) signal(pid, 'SIGKILL');
+    }
+    const nginxPid = this.nginx && existsSync(join(this.nginx.prefix, 'nginx.pid')) ? Number(readFileSync(join(this.nginx.prefix, 'nginx.pid'), 'utf8').trim()) : 0;
+    if (nginxPid > 0) {
+      signal(nginxPid, 'SIGTERM');
+      for (let i = 0; i < 100 && alive(nginxPid); i += 1) await sleep(50);
+      signal(nginxPid, 'SIGKILL');
+    }
+    await this.imds?.stop();
+    await this.processes.stopAll();
+    if (spawnSync('id', ['-u', this.appUser]).status === 0) spawnSync('userdel', [this.appUser]);
+    if (spawnSync('getent', ['group', this.appUser]).status === 0) spawnSync('groupdel', [this.appUser]);
+    if (!keepRoot) rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
