@@ -1,0 +1,67 @@
+/** host/scripts/lib/common.sh: how settings are read and files installed. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const COMMON = resolve(__dirname, '..', 'scripts', 'lib', 'common.sh');
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'common-sh-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function bash(script: string, env: Record<string, string> = {}) {
+  const result = spawnSync('bash', ['-c', `set -euo pipefail; . "${COMMON}"; ${script}`], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', PH_ETC: dir, ...env },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('load_host_env', () => {
+  it('exports PH_ values from host.env', () => {
+    writeFileSync(join(dir, 'host.env'), 'PH_DOMAIN=provider.example.com\nPH_APP_INSTANCES=3\n');
+    expect(bash('load_host_env; echo "$PH_DOMAIN $PH_APP_INSTANCES"').stdout).toBe('provider.example.com 3\n');
+  });
+
+  it('lets the caller environment win over host.env (the replica points paths elsewhere)', () => {
+    writeFileSync(join(dir, 'host.env'), 'PH_DOMAIN=provider.example.com\n');
+    expect(bash('load_host_env; echo "$PH_DOMAIN"', { PH_DOMAIN: 'other.example.com' }).stdout).toBe('other.example.com\n');
+  });
+
+  it('refuses a line that is not PH_KEY=shell-safe-value, naming it', () => {
+    writeFileSync(join(dir, 'host.env'), 'PH_DOMAIN=$(touch pwned)\n');
+    const result = bash('load_host_env; echo loaded');
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain("line 'PH_DOMAIN=$(touch pwned)' is not PH_KEY=shell-safe-value");
+  });
+});
+
+describe('install_content', () => {
+  it('installs, then reports "unchanged" (status 1) without touching the file', () => {
+    const dest = join(dir, 'site.conf');
+    const owner = `${process.getuid?.() ?? 0}`;
+    const first = bash(`echo hello | install_content "${dest}" 0640 "${owner}:${owner}"; echo "status=$?"`);
+    expect(first.stdout).toBe('status=0\n');
+    expect(first.stderr).toContain(`changed: ${dest}`);
+    const inode = statSync(dest).ino;
+    const second = bash(`echo hello | install_content "${dest}" 0640 "${owner}:${owner}" || echo "status=$?"`);
+    expect(second.stdout).toBe('status=1\n');
+    expect(statSync(dest).ino).toBe(inode);
+    expect((statSync(dest).mode & 0o777).toString(8)).toBe('640');
+    expect(readFileSync(dest, 'utf8')).toBe('hello\n');
+  });
+
+  it('replaces a changed file atomically (new inode, never a half-written file)', () => {
+    const dest = join(dir, 'site.conf');
+    writeFileSync(dest, 'old\n');
+    const inode = statSync(dest).ino;
+    const owner = `${process.getuid?.() ?? 0}`;
+    bash(`echo new | install_content "${dest}" 0644 "${owner}:${owner}"`);
+    expect(readFileSync(dest, 'utf8')).toBe('new\n');
+    expect(statSync(dest).ino).not.toBe(inode);
+  });
+});
