@@ -1,0 +1,183 @@
+/**
+ * Authorization server for development and tests: oidc-provider 9 over HTTPS with
+ * client_credentials, `tls_client_auth`, certificate-bound access tokens (`cnf.x5t#S256`),
+ * introspection and revocation. oidc-provider is ESM-only, so it always runs in a child
+ * process (`main.ts`); this module spawns it and talks to it.
+ *
+ * API
+ * - `startAuthorizationServer(config: AuthzServerConfig, options?)` → `{ issuer, port, pid, stop() }`
+ * - `requestToken({ issuer, clientId, scope?, cert, key, ca })` → `{ access_token, token_type, expires_in, scope? }`
+ * - `revokeToken({ issuer, clientId, token, cert, key, ca })` → resolves when revoked
+ * - `httpsRequest(...)` → the small mTLS HTTP helper the two above use
+ * PEM arguments (`cert`, `key`, `ca`) are strings or Buffers, not paths.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import type { AuthzServerConfig } from './config';
+
+export type { AuthzClientConfig, AuthzServerConfig } from './config';
+
+export interface StartOptions {
+  /** Give up waiting for the ready line after this long. @default 20000 */
+  readonly readyTimeoutMs?: number;
+  /** Receives the child's stderr (it is buffered for error messages either way). */
+  readonly onStderr?: (chunk: string) => void;
+}
+
+export interface AuthorizationServerHandle {
+  readonly issuer: string;
+  readonly port: number;
+  readonly pid: number;
+  /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
+  stop(): Promise<void>;
+}
+
+function entryCommand(): string[] {
+  // From TypeScript sources (jest, ts-node) run main.ts through ts-node; from dist run main.js.
+  if (extname(__filename) === '.ts') {
+    return ['-r', require.resolve('ts-node/register/transpile-only'), join(__dirname, 'main.ts')];
+  }
+  return [join(__dirname, 'main.js')];
+}
+
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolvePromise) => child.once('exit', () => resolvePromise()));
+}
+
+/** Spawns the authorization server and resolves once it printed its ready line. */
+export async function startAuthorizationServer(config: AuthzServerConfig, options: StartOptions = {}): Promise<AuthorizationServerHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'authz-server-'));
+  const configFile = join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
+  const child = spawn(process.execPath, [...entryCommand(), '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+    options.onStderr?.(chunk);
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await waitForExit(child);
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const ready = await new Promise<{ issuer: string; port: number }>((resolvePromise, reject) => {
+      let stdout = '';
+      const timer = setTimeout(
+        () => reject(new Error(`authz-server did not become ready within ${options.readyTimeoutMs ?? 20000} ms; stderr: ${stderr}`)),
+        options.readyTimeoutMs ?? 20000,
+      );
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`authz-server exited (${code ?? signal}) before it was ready; stderr: ${stderr}`));
+      });
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        const line = stdout.split('\n').find((l) => l.startsWith('{'));
+        if (line) {
+          clearTimeout(timer);
+          try {
+            const parsed = JSON.parse(line) as { ready?: boolean; issuer: string; port: number };
+            if (parsed.ready) resolvePromise(parsed);
+          } catch (error) {
+            reject(error as Error);
+          }
+        }
+      });
+    });
+    return { issuer: ready.issuer, port: ready.port, pid: child.pid!, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export interface MtlsCredentials {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  readonly ca: string | Buffer;
+}
+
+export interface HttpsResult {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/** One HTTPS request presenting a client certificate; `form` is sent url-encoded. */
+export function httpsRequest(
+  url: string,
+  credentials: MtlsCredentials,
+  init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+): Promise<HttpsResult> {
+  const body = init.form ? new URLSearchParams(init.form).toString() : undefined;
+  return new Promise((resolvePromise, reject) => {
+    const req = request(
+      url,
+      {
+        method: init.method ?? (body ? 'POST' : 'GET'),
+        cert: credentials.cert,
+        key: credentials.key,
+        ca: credentials.ca,
+        headers: {
+          ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body).toString() } : {}),
+          ...init.headers,
+        },
+        timeout: 10000,
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (data += chunk));
+        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`request to ${url} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function discover(issuer: string, credentials: MtlsCredentials): Promise<Record<string, string>> {
+  const res = await httpsRequest(`${issuer}/.well-known/openid-configuration`, credentials);
+  if (res.status !== 200) throw new Error(`discovery at ${issuer} answered ${res.status}`);
+  return JSON.parse(res.body) as Record<string, string>;
+}
+
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: string;
+  readonly expires_in: number;
+  readonly scope?: string;
+}
+
+/** client_credentials grant authenticated with `tls_client_auth`; the token is bound to `cert`. */
+export async function requestToken(input: MtlsCredentials & { issuer: string; clientId: string; scope?: string }): Promise<TokenResponse> {
+  const metadata = await discover(input.issuer, input);
+  const res = await httpsRequest(metadata.token_endpoint!, input, {
+    form: { grant_type: 'client_credentials', client_id: input.clientId, ...(input.scope ? { scope: input.scope } : {}) },
+  });
+  if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${res.body}`);
+  return JSON.parse(res.body) as TokenResponse;
+}
+
+/** RFC 7009 revocation by the client that owns the token. */
+export async function revokeToken(input: MtlsCredentials & { issuer: string; clientId: string; token: string }): Promise<void> {
+  const metadata = await discover(input.issuer, input);
+  const res = await httpsRequest(metadata.revocation_endpoint!, input, {
+    form: { token: input.token, token_type_hint: 'access_token', client_id: input.clientId },
+  });
+  if (res.status !== 200) throw new Error(`revocation endpoint answered ${res.status}: ${res.body}`);
+}
