@@ -1,11 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { renderMtlsSite } from '../../nginx/sites';
 import { createNginxPrefix, NGINX_BIN } from '../replica/nginx-process';
 import { freePort } from '../replica/free-port';
 import { waitForChildExit, type ChildHandle } from './child-process';
+import { canListen } from './ports';
 import type { Terminator, TerminatorOptions } from './terminator';
 
 /** The nginx binary: $NGINX_BIN, the Debian path, or the first `nginx` on PATH. */
@@ -18,14 +19,6 @@ export function findNginx(): string | undefined {
     } catch {
       return false;
     }
-  });
-}
-
-function canListen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * `npm run dev`: the whole provider on this machine (dev PKI, authorization
+ * server, provider app, TLS terminator) until Ctrl-C. See sandbox.ts.
+ */
+import { parseArgs } from 'node:util';
+import { startSandbox, type SandboxOptions } from './sandbox';
+
+const HELP = `Usage: npm run dev -- [options]
+
+Starts the local provider sandbox: dev PKI (once, in .dev/pki), the authorization
+server, the provider app on a UNIX socket with sample-data/, and a TLS terminator
+requiring client certificates (nginx when installed, else a Node one).
+
+  --port <n>                 HTTPS port (default 8443, or a free one if taken)
+  --terminator <auto|nginx|node>  default auto (also: SANDBOX_TERMINATOR)
+  --data-dir <dir>           datasets to serve (default sample-data/)
+  --state-dir <dir>          PKI, sockets, logs, state (default .dev/)`;
+
+function parse(argv: string[]): SandboxOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      terminator: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'state-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const terminator = values.terminator ?? process.env.SANDBOX_TERMINATOR ?? 'auto';
+  if (terminator !== 'auto' && terminator !== 'nginx' && terminator !== 'node') {
+    throw new Error(`--terminator must be auto, nginx or node, got "${terminator}"`);
+  }
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new Error(`--port must be a port number (0 for any free port), got "${values.port}"`);
+  }
+  return { port, terminator, dataDir: values['data-dir'], stateDir: values['state-dir'] };
+}
+
+async function main(): Promise<number> {
+  let options: SandboxOptions | 'help';
+  try {
+    options = parse(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`dev: ${(error as Error).message}\n${HELP}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  let sandbox;
+  try {
+    sandbox = await startSandbox({ ...options, log });
+  } catch (error) {
+    log(`dev: the sandbox did not start: ${(error as Error).message}`);
+    return 1;
+  }
+  process.stdout.write(sandbox.instructions);
+  const reason = await new Promise<string>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
+    // Ctrl-C reaches the children too (same process group) and one may exit before
+    // our own handler runs: a signal arriving just after a child's exit wins
+    void sandbox.failed.then((why) => setTimeout(() => resolve(why), 300));
+  });
+  log(`\nStopping (${reason})…`);
+  await sandbox.stop();
+  log('Stopped: every process the sandbox started has exited.');
+  return reason.startsWith('SIG') ? 0 : 1;
+}
+
+// exit explicitly: a handle left open by a child's pipes must not keep a stopped sandbox alive
+void main().then((code) => process.exit(code));

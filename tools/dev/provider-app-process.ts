@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildHandle } from './child-process';
+
+/** The app's config file keys the sandbox sets (contract: provider-app config JSON). */
+export interface ProviderAppConfig {
+  readonly socket: string;
+  readonly socketMode?: string;
+  readonly dataDir: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  readonly tlsCa?: string;
+  readonly scope?: string;
+  readonly accelRedirectPrefix?: string;
+}
+
+export interface ProviderAppProcess extends ChildHandle {
+  readonly configFile: string;
+}
+
+/**
+ * Starts the built provider app (`main.js --config <file>`) as a child with an IPC
+ * channel and resolves once it reports `ready` (PM2's wait_ready protocol) and
+ * its socket exists. Output goes to `logFile`'s descriptor.
+ */
+export async function startProviderApp(
+  mainJs: string,
+  config: ProviderAppConfig,
+  workDir: string,
+  output: number,
+  timeoutMs = 20_000,
+): Promise<ProviderAppProcess> {
+  const configFile = join(workDir, 'provider-app.json');
+  writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  // a socket left by a killed run would make listen() fail with EADDRINUSE
+  if (existsSync(config.socket)) rmSync(config.socket);
+  const child = spawn(process.execPath, [mainJs, '--config', configFile], {
+    stdio: ['ignore', output, output, 'ipc'],
+    env: { ...process.env, PROVIDER_CONFIG: configFile, NODE_ENV: process.env.NODE_ENV ?? 'development' },
+  });
+  const handle: ProviderAppProcess = { name: 'provider-app', child, configFile };
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(new Error(`the provider app did not report ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (message: unknown): void => {
+      if (message === 'ready') {
+        cleanup();
+        resolve();
+      }
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      cleanup();
+      reject(new Error(`the provider app exited during start-up (${code ?? signal})`));
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+  // the IPC channel is only for the ready signal; keep it from holding our event loop
+  child.channel?.unref();
+  if (!existsSync(config.socket)) throw new Error(`the provider app said ready but ${config.socket} does not exist`);
+  return handle;
+}

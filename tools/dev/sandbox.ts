@@ -1,0 +1,191 @@
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConsumerClient } from '../client/consumer-client';
+import { MemoryTokenCache } from '../client/token-cache';
+import { loadTlsIdentity } from '../client/tls-identity';
+import { startAuthz, type AuthzHandle } from './authz';
+import { buildEntries } from './build';
+import { waitForChildExit } from './child-process';
+import { ensureDevPki } from './dev-pki';
+import { sandboxInstructions } from './instructions';
+import { findNginx, startNginxTerminator } from './nginx-terminator';
+import { startNodeTerminator } from './node-terminator';
+import { startProviderApp, type ProviderAppProcess } from './provider-app-process';
+import { defaultStateDir, readSandboxState, removeSandboxState, repoRoot, writeSandboxState, type SandboxState } from './sandbox-state';
+import type { Terminator, TerminatorOptions } from './terminator';
+import { canListen } from './ports';
+
+export interface SandboxOptions {
+  /** PKI, socket, logs and state. @default `<repo>/.dev` */
+  readonly stateDir?: string;
+  /** Datasets to serve. @default `<repo>/sample-data` */
+  readonly dataDir?: string;
+  /** HTTPS port; 0 = any free port. @default 8443, or a free port when 8443 is taken */
+  readonly port?: number;
+  /** `auto` = nginx when installed, else the Node terminator. @default 'auto' */
+  readonly terminator?: 'auto' | 'nginx' | 'node';
+  /** Progress lines (stderr in the CLI). @default silent */
+  readonly log?: (line: string) => void;
+}
+
+export interface Sandbox {
+  readonly url: string;
+  readonly issuer: string;
+  readonly state: SandboxState;
+  /** The banner: URL and copy-paste commands. */
+  readonly instructions: string;
+  /** Resolves (with a reason) when a process of the sandbox dies on its own. */
+  readonly failed: Promise<string>;
+  /** Stops everything the sandbox started, removes its socket and state; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The consumer and provider clients registered at the sandbox's authorization server. */
+export const SANDBOX_CLIENTS = { consumer: 'sandbox-consumer', provider: 'sandbox-provider' } as const;
+export const SANDBOX_SCOPE = 'datasets:read';
+const DEFAULT_PORT = 8443;
+
+/**
+ * Starts the whole provider locally: dev PKI (once), the authorization server,
+ * the provider app on a UNIX socket, a TLS terminator requiring client
+ * certificates, then checks the path end to end with the consumer client before
+ * declaring itself ready. On any failure it stops what it started and throws.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const log = options.log ?? (() => undefined);
+  const repo = repoRoot();
+  const stateDir = resolve(options.stateDir ?? defaultStateDir());
+  const dataDir = resolve(options.dataDir ?? join(repo, 'sample-data'));
+  if (!existsSync(dataDir)) throw new Error(`datasets folder ${dataDir} does not exist (--data-dir)`);
+  const running = readSandboxState(stateDir);
+  if (running) throw new Error(`a sandbox is already running from ${stateDir} (pid ${running.pids.sandbox}, ${running.url}); stop it first`);
+
+  const dirs = { run: join(stateDir, 'run'), logs: join(stateDir, 'logs'), build: join(stateDir, 'build'), work: join(stateDir, 'work') };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const socket = join(dirs.run, 'provider.sock');
+  const stops: Array<() => Promise<void>> = [];
+  const pids: Record<string, number> = { sandbox: process.pid };
+  let stopped = false;
+  let reportFailure: (why: string) => void = () => undefined;
+  const failed = new Promise<string>((resolveFailure) => (reportFailure = resolveFailure));
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const step of stops.reverse()) await step().catch((error: unknown) => log(`dev: while stopping: ${(error as Error).message}`));
+    rmSync(socket, { force: true });
+    removeSandboxState(stateDir);
+  };
+
+  try {
+    const { files: pki, created } = ensureDevPki(join(stateDir, 'pki'));
+    log(created ? `dev PKI created in ${pki.dir}` : `dev PKI reused from ${pki.dir}`);
+    const built = await buildEntries(repo, dirs.build, { 'provider-app': 'provider-app/main.ts' });
+
+    const authz: AuthzHandle = await startAuthz({ pki, logFile: join(dirs.logs, 'authz-server.log'), clients: SANDBOX_CLIENTS, scope: SANDBOX_SCOPE });
+    stops.push(() => authz.stop());
+    pids.authz = authz.pid;
+    void authz.exited.then((why: string) => !stopped && reportFailure(`the authorization server exited (${why})`));
+    log(`authorization server: ${authz.issuer} (pid ${authz.pid})`);
+
+    const kind = chooseTerminator(options.terminator ?? 'auto', log);
+    const appLog = openSync(join(dirs.logs, 'provider-app.log'), 'a');
+    let app: ProviderAppProcess;
+    try {
+      app = await startProviderApp(
+        built['provider-app']!,
+        {
+          socket,
+          socketMode: '0660',
+          dataDir,
+          issuer: authz.issuer,
+          clientId: SANDBOX_CLIENTS.provider,
+          tlsCert: pki.providerCert,
+          tlsKey: pki.providerKey,
+          tlsCa: pki.caBundle,
+          scope: SANDBOX_SCOPE,
+          // nginx sends the file itself, like production; the Node terminator lets the app stream
+          ...(kind.kind === 'nginx' ? { accelRedirectPrefix: '/_datasets/' } : {}),
+        },
+        dirs.work,
+        appLog,
+      );
+    } finally {
+      closeSync(appLog);
+    }
+    stops.push(() => waitForChildExit(app, 10_000));
+    pids.app = app.child.pid!;
+    app.child.once('exit', (code, signal) => !stopped && reportFailure(`the provider app exited (${code ?? signal})`));
+    log(`provider app: ${socket} (pid ${app.child.pid})`);
+
+    const terminatorOptions: TerminatorOptions = {
+      listenHost: '127.0.0.1',
+      port: await choosePort(options.port),
+      serverCertFile: pki.serverChain,
+      serverKeyFile: pki.serverKey,
+      clientCaFile: pki.caBundle,
+      appSocket: socket,
+      datasetsDir: dataDir,
+      errorPagesDir: join(repo, 'nginx', 'errors'),
+      workDir: dirs.work,
+    };
+    const terminator: Terminator =
+      kind.kind === 'nginx' ? await startNginxTerminator(terminatorOptions, kind.bin) : await startNodeTerminator(terminatorOptions);
+    stops.push(() => terminator.stop());
+    Object.assign(pids, terminator.pids);
+    log(`terminator: ${terminator.description}`);
+
+    const state: SandboxState = {
+      version: 1,
+      url: `https://localhost:${terminator.port}/`,
+      issuer: authz.issuer,
+      terminator: terminator.kind,
+      consumer: { clientId: SANDBOX_CLIENTS.consumer, scope: SANDBOX_SCOPE, certFile: pki.consumerCert, keyFile: pki.consumerKey, caFile: pki.caBundle },
+      socket,
+      pids: { ...pids },
+      startedAt: new Date().toISOString(),
+    };
+    const check = await selfCheck(state);
+    writeSandboxState(stateDir, state);
+    return {
+      url: state.url,
+      issuer: state.issuer,
+      state,
+      instructions: sandboxInstructions({ state, tokenEndpoint: check.tokenEndpoint, terminatorDescription: terminator.description, datasets: check.datasets, cwd: process.cwd() }),
+      failed,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function chooseTerminator(wanted: 'auto' | 'nginx' | 'node', log: (line: string) => void): { kind: 'nginx'; bin: string } | { kind: 'node' } {
+  if (wanted === 'node') return { kind: 'node' };
+  const bin = findNginx();
+  if (bin) return { kind: 'nginx', bin };
+  if (wanted === 'nginx') throw new Error('--terminator nginx, but no nginx found (NGINX_BIN, /usr/sbin/nginx or PATH)');
+  log('nginx is not installed: using the Node https terminator instead');
+  return { kind: 'node' };
+}
+
+async function choosePort(port: number | undefined): Promise<number> {
+  if (port !== undefined) return port;
+  return (await canListen('127.0.0.1', DEFAULT_PORT)) ? DEFAULT_PORT : 0;
+}
+
+/** The consumer's whole path once (token, list) before telling anyone it works. */
+async function selfCheck(state: SandboxState): Promise<{ tokenEndpoint: string; datasets: string[] }> {
+  const client = new ConsumerClient({
+    issuer: state.issuer,
+    clientId: state.consumer.clientId,
+    scope: state.consumer.scope,
+    baseUrl: state.url,
+    tls: loadTlsIdentity({ certFile: state.consumer.certFile, keyFile: state.consumer.keyFile, caFile: state.consumer.caFile }),
+    cache: new MemoryTokenCache(),
+  });
+  const { tokenEndpoint } = await client.discover();
+  const datasets = (await client.listDatasets()).map((d) => d.name);
+  return { tokenEndpoint, datasets };
+}
