@@ -20,7 +20,7 @@ import { createNginxPrefix, type NginxPrefix } from './nginx-process';
 import { repoRoot } from './paths';
 
 export interface ReplicaOptions {
-  /** The host bundle to install (`npm run bundle` output). @default dist/host-bundle */
+  /** The host bundle to install. @default $PH_REPLICA_BUNDLE, else dist/host-bundle (`npm run bundle`) */
   readonly bundleDir?: string;
   /** @default provider.replica.test */
   readonly domain?: string;
@@ -98,7 +98,7 @@ export class Replica {
     const nginxUser = this.options.nginxUser ?? 'www-data';
     this.nginx = createNginxPrefix(this.path('nginx'), this.path('etc', 'nginx', 'conf.d'), nginxUser, '2');
 
-    this.installBundle(this.options.bundleDir ?? join(this.repo, 'dist', 'host-bundle'));
+    this.installBundle(this.options.bundleDir ?? process.env.PH_REPLICA_BUNDLE ?? join(this.repo, 'dist', 'host-bundle'));
     this.writeAws(identity, datasets, publicFiles);
     this.writeHostEnv(identity);
     writeFileSync(this.path('etc', 'provider-host', 'issuer-ca.pem'), identity.issuerCaPem, { mode: 0o644 });

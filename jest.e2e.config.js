@@ -1,0 +1,12 @@
+/**
+ * The local replica (`npm run e2e`): the real host scripts, nginx, certbot +
+ * pebble, PM2 and the authorization server, as root. Slow and stateful, so it
+ * runs alone (--runInBand) and only these files.
+ */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testTimeout: 300000,
+};

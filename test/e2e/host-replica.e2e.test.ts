@@ -1,0 +1,290 @@
+/**
+ * The host, end to end, on this machine: setup.sh (as on EC2) against a
+ * temporary root with pebble, certbot, nginx, PM2, the app and the
+ * authorization server; a consumer downloading a dataset over mTLS with a
+ * bound token; the refusals; and the operations, each under traffic.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { mtlsRequest, type MtlsRequestOptions } from '../../tools/replica/mtls-request';
+import { startProviderReplica, type ProviderReplica } from '../../tools/replica/provider-replica';
+import { Traffic, type TrafficResult } from '../../tools/replica/traffic';
+import { servedCertificate } from './served-certificate';
+
+const SAMPLE = join(__dirname, '..', '..', 'sample-data');
+const DATASET = 'half-hourly-consumption';
+const datasetBytes = readFileSync(join(SAMPLE, `${DATASET}.csv`));
+
+let provider: ProviderReplica;
+let consumerToken: string;
+
+beforeAll(async () => {
+  provider = await startProviderReplica({
+    datasets: Object.fromEntries(readdirSync(SAMPLE).filter((f) => f.endsWith('.csv')).map((f) => [f, readFileSync(join(SAMPLE, f))])),
+    publicFiles: { 'robots.txt': 'User-agent: *\nDisallow: /\n' },
+  });
+  consumerToken = await provider.token('consumer');
+}, 300000);
+
+afterAll(async () => {
+  await provider?.stop();
+}, 120000);
+
+function get(path: string, overrides: Partial<MtlsRequestOptions> = {}) {
+  const { replica, pki, siteCaPem } = provider;
+  return mtlsRequest({
+    port: replica.httpsPort,
+    path,
+    ca: siteCaPem,
+    servername: replica.domain,
+    cert: pki.consumer.chainPem,
+    key: pki.consumer.keyPem,
+    headers: { Authorization: `Bearer ${consumerToken}` },
+    ...overrides,
+  });
+}
+
+function expectStatus(response: Awaited<ReturnType<typeof mtlsRequest>>, status: number): void {
+  expect(response.ok ? response.status : response.error).toBe(status);
+}
+
+/** Content of the folders setup.sh manages (not logs, pids, sockets or PM2 state). */
+function managedTreeDigest(): string {
+  const { replica } = provider;
+  const hash = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      const stat = statSync(path, { throwIfNoEntry: false });
+      if (!stat) continue;
+      hash.update(`${relative(replica.root, path)} ${stat.mode} ${stat.uid}\n`);
+      if (stat.isDirectory()) walk(path);
+      else if (stat.isFile()) hash.update(readFileSync(path));
+    }
+  };
+  for (const dir of ['etc', 'srv', 'opt']) walk(replica.path(dir));
+  return hash.digest('hex');
+}
+
+async function underTraffic(operation: () => Promise<void>, acceptedBodies: Buffer[] = [datasetBytes]): Promise<TrafficResult> {
+  const { replica, pki, siteCaPem } = provider;
+  const traffic = new Traffic({
+    port: replica.httpsPort,
+    servername: replica.domain,
+    ca: siteCaPem,
+    cert: pki.consumer.chainPem,
+    key: pki.consumer.keyPem,
+    token: consumerToken,
+    path: `/${DATASET}`,
+    acceptedBodies,
+  }).start();
+  try {
+    await traffic.warm();
+    await operation();
+    // Keep the traffic running past the operation's tail (graceful drains).
+    await new Promise((r) => setTimeout(r, 1500));
+  } catch (error) {
+    await traffic.stop();
+    throw error;
+  }
+  return traffic.stop();
+}
+
+describe('setup.sh on a fresh host', () => {
+  it('completes, obtaining the certificate from the ACME server with an RSA key', () => {
+    const { setup, replica } = provider;
+    expect(setup.output).toContain(`requesting a certificate for ${replica.domain}`);
+    expect(setup.output).toMatch(/setup complete: \d+ change\(s\)/);
+    const live = replica.path('etc', 'letsencrypt', 'live', replica.domain, 'cert.pem');
+    const text = spawnSync('openssl', ['x509', '-in', live, '-noout', '-text'], { encoding: 'utf8' }).stdout;
+    expect(text).toContain('rsaEncryption');
+    expect(text).toMatch(/Issuer: .*Pebble/i);
+  });
+
+  it('asked the instance metadata for the public IP with IMDSv2 tokens only', () => {
+    expect(provider.replica.imds!.tokensIssued()).toBeGreaterThan(0);
+    expect(provider.replica.imds!.refused()).toBe(0);
+  });
+
+  it('stores secrets 0600 for the app user, and never prints them', () => {
+    const { replica, pki, setup } = provider;
+    const uid = Number(spawnSync('id', ['-u', replica.appUser], { encoding: 'utf8' }).stdout.trim());
+    for (const name of ['transport.crt', 'transport.key']) {
+      const stat = statSync(replica.path('etc', 'provider-host', 'secrets', name));
+      expect({ name, mode: (stat.mode & 0o777).toString(8), uid: stat.uid }).toEqual({ name, mode: '600', uid });
+    }
+    const keyBody = pki.provider.keyPem.split('\n')[1];
+    expect(setup.output).not.toContain(keyBody);
+    expect(readFileSync(replica.path('aws', 'calls.log'), 'utf8')).not.toContain(keyBody);
+  });
+
+  it('backed the certificate up to S3 from the deploy hook', () => {
+    expect(existsSync(join(provider.replica.bucketDir, 'letsencrypt', 'letsencrypt.tar.gz'))).toBe(true);
+    expect(provider.setup.output).toContain('certbot-deploy-hook.sh: backed up');
+  });
+
+  it('wrote the renewal units and the tmpfiles entry for the socket folder', () => {
+    const { replica } = provider;
+    expect(readFileSync(replica.path('etc', 'systemd', 'system', 'provider-certbot-renew.service'), 'utf8')).toContain(`--config-dir ${replica.path('etc', 'letsencrypt')}`);
+    expect(readFileSync(replica.path('etc', 'tmpfiles.d', 'provider-host.conf'), 'utf8')).toContain(replica.path('run', 'provider'));
+  });
+
+  it('runs the app in PM2 cluster mode as the app user, with pm2-logrotate', async () => {
+    const { replica } = provider;
+    const uid = spawnSync('id', ['-u', replica.appUser], { encoding: 'utf8' }).stdout.trim();
+    const workers = await replica.appWorkerPids();
+    expect(workers.length).toBe(2);
+    for (const pid of workers) expect(statSync(`/proc/${pid}`).uid).toBe(Number(uid));
+    const { output } = await replica.pm2(['jlist']);
+    expect(output).toContain('"name":"pm2-logrotate"');
+  });
+
+  it('changes nothing when run again', async () => {
+    const before = managedTreeDigest();
+    const again = await provider.replica.runHostScript('setup');
+    expect(again.code).toBe(0);
+    expect(again.output).toContain('setup complete: 0 change(s)');
+    expect(managedTreeDigest()).toBe(before);
+  });
+});
+
+describe('a consumer over mTLS with a certificate-bound token', () => {
+  it('downloads a dataset byte for byte', async () => {
+    const response = await get(`/${DATASET}`);
+    expectStatus(response, 200);
+    expect(response.ok && response.body.equals(datasetBytes)).toBe(true);
+  });
+
+  it('also over TLS 1.2 with a FAPI cipher suite', async () => {
+    const response = await get(`/${DATASET}`, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' });
+    expectStatus(response, 200);
+    expect(response.ok && response.cipher).toBe('ECDHE-RSA-AES128-GCM-SHA256');
+  });
+
+  it('gets public files from nginx directly', async () => {
+    const response = await get('/robots.txt', { headers: {} });
+    expectStatus(response, 200);
+    expect(response.ok && response.body.toString()).toContain('Disallow');
+  });
+});
+
+describe('refusals through nginx', () => {
+  it('no client certificate → 400 before the app', async () => {
+    expectStatus(await get(`/${DATASET}`, { cert: undefined, key: undefined }), 400);
+  });
+
+  it('a certificate from another CA → 400', async () => {
+    expectStatus(await get(`/${DATASET}`, { cert: provider.foreignClient.certPem, key: provider.foreignClient.keyPem }), 400);
+  });
+
+  it('an expired certificate → 400', async () => {
+    expectStatus(await get(`/${DATASET}`, { cert: provider.expiredClient.chainPem, key: provider.expiredClient.keyPem }), 400);
+  });
+
+  it('a token bound to another certificate → 401', async () => {
+    const { otherConsumer } = provider;
+    const response = await get(`/${DATASET}`, { cert: otherConsumer.chainPem, key: otherConsumer.keyPem });
+    expectStatus(response, 401);
+    expect(response.ok && String(response.headers['www-authenticate'])).toMatch(/^Bearer /);
+  });
+
+  it('a forged X-OE-CLIENT-CERT naming the token holder does not help → 401', async () => {
+    const { otherConsumer, pki } = provider;
+    const response = await get(`/${DATASET}`, {
+      cert: otherConsumer.chainPem,
+      key: otherConsumer.keyPem,
+      headers: { Authorization: `Bearer ${consumerToken}`, 'X-OE-CLIENT-CERT': encodeURIComponent(pki.consumer.certPem) },
+    });
+    expectStatus(response, 401);
+  });
+
+  it('no token → 401 with a Bearer challenge', async () => {
+    const response = await get(`/${DATASET}`, { headers: {} });
+    expectStatus(response, 401);
+    expect(response.ok && String(response.headers['www-authenticate'])).toMatch(/^Bearer/);
+  });
+});
+
+describe('operations under traffic, zero failed requests', () => {
+  it('a new app version: update.sh reloads PM2 worker by worker', async () => {
+    const { replica } = provider;
+    const before = await replica.appWorkerPids();
+    const bundle = replica.path('bundle-v2');
+    cpSync(replica.path('opt', 'provider-host', 'current') + '/', bundle, { recursive: true, dereference: true });
+    const main = join(bundle, 'dist', 'provider-app', 'main.js');
+    writeFileSync(main, `${readFileSync(main, 'utf8')}\n// replica: app version 2\n`);
+    writeFileSync(join(bundle, 'VERSION'), 'replica-v2\n');
+    replica.deployBundle(bundle);
+    let update = { code: -1, output: '' };
+    const result = await underTraffic(async () => {
+      update = await replica.runHostScript('update');
+    });
+    expect(update.output).toContain('reloaded');
+    expect(update.code).toBe(0);
+    expect(result.failures).toEqual([]);
+    expect(result.ok).toBeGreaterThan(20);
+    const after = await replica.appWorkerPids();
+    expect(after.length).toBe(before.length);
+    expect(after.filter((pid) => before.includes(pid))).toEqual([]);
+  });
+
+  it('a worker killed with SIGKILL', async () => {
+    const { replica } = provider;
+    const [victim] = await replica.appWorkerPids();
+    const result = await underTraffic(async () => {
+      process.kill(victim, 'SIGKILL');
+      // PM2 restarts it; wait until the count is back.
+      for (let i = 0; i < 100 && (await replica.appWorkerPids()).length < 2; i += 1) await new Promise((r) => setTimeout(r, 100));
+    });
+    expect(result.failures).toEqual([]);
+    expect(await replica.appWorkerPids()).not.toContain(victim);
+  });
+
+  it('certbot renew --force-renewal: the deploy hook reloads nginx and refreshes the backup', async () => {
+    const { replica, pki, siteCaPem } = provider;
+    const backup = join(replica.bucketDir, 'letsencrypt', 'letsencrypt.tar.gz');
+    const before = await servedCertificate(replica.httpsPort, replica.domain, siteCaPem, pki.consumer.chainPem, pki.consumer.keyPem);
+    const backupBefore = statSync(backup).mtimeMs;
+    let renew = { code: -1, output: '' };
+    const result = await underTraffic(async () => {
+      renew = await replica.certbot(['renew', '--force-renewal', '--no-random-sleep-on-renew']);
+    });
+    expect(renew.code).toBe(0);
+    expect(result.failures).toEqual([]);
+    const after = await servedCertificate(replica.httpsPort, replica.domain, siteCaPem, pki.consumer.chainPem, pki.consumer.keyPem);
+    expect(after.serialNumber).not.toBe(before.serialNumber);
+    expect(statSync(backup).mtimeMs).toBeGreaterThan(backupBefore);
+  });
+
+  it('a dataset update: staged, swapped atomically, served without a failed request', async () => {
+    const { replica } = provider;
+    const updated = Buffer.concat([datasetBytes, Buffer.from('1900012345678,2024-01-22T00:00:00Z,2024-01-22T00:30:00Z,0.100,actual\n')]);
+    replica.putObject(`shared_data/${DATASET}.csv`, updated);
+    let update = { code: -1, output: '' };
+    const result = await underTraffic(async () => {
+      update = await replica.runHostScript('update');
+    }, [datasetBytes, updated]);
+    expect(update.code).toBe(0);
+    expect(update.output).toMatch(/changed: .*shared_data -> shared_data-/);
+    expect(result.failures).toEqual([]);
+    const response = await get(`/${DATASET}`);
+    expect(response.ok && response.body.equals(updated)).toBe(true);
+  });
+});
+
+describe('a replaced instance', () => {
+  it('restores the certificate from the S3 backup instead of asking the ACME server again', async () => {
+    const { replica, pki, siteCaPem } = provider;
+    const before = await servedCertificate(replica.httpsPort, replica.domain, siteCaPem, pki.consumer.chainPem, pki.consumer.keyPem);
+    rmSync(replica.path('etc', 'letsencrypt'), { recursive: true, force: true });
+    const run = await replica.runHostScript('setup');
+    expect(run.code).toBe(0);
+    expect(run.output).toContain('restoring');
+    expect(run.output).not.toContain('requesting a certificate');
+    const after = await servedCertificate(replica.httpsPort, replica.domain, siteCaPem, pki.consumer.chainPem, pki.consumer.keyPem);
+    expect(after.serialNumber).toBe(before.serialNumber);
+    expectStatus(await get(`/${DATASET}`), 200);
+  });
+});
