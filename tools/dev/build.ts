@@ -6,11 +6,12 @@ import { join } from 'node:path';
  * left external (resolved from the repository). esbuild takes a fraction of a
  * second where `tsc` over the whole project takes several, which keeps `npm run dev`
  * snappy; it is the same kind of build as the host bundle's app file.
+ * @param entries entry name → absolute source file
  * @returns entry name → built file
  */
-export async function buildEntries(repo: string, outDir: string, entries: Readonly<Record<string, string>>): Promise<Record<string, string>> {
+export async function buildEntries(outDir: string, entries: Readonly<Record<string, string>>): Promise<Record<string, string>> {
   await build({
-    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, source]) => [name, join(repo, source)])),
+    entryPoints: { ...entries },
     outdir: outDir,
     bundle: true,
     platform: 'node',

@@ -24,6 +24,8 @@ export interface SandboxOptions {
   readonly port?: number;
   /** `auto` = nginx when installed, else the Node terminator. @default 'auto' */
   readonly terminator?: 'auto' | 'nginx' | 'node';
+  /** The app's entry point (TypeScript source, bundled with esbuild). @default `<repo>/provider-app/main.ts` */
+  readonly providerAppSource?: string;
   /** Progress lines (stderr in the CLI). @default silent */
   readonly log?: (line: string) => void;
 }
@@ -80,7 +82,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     const { files: pki, created } = ensureDevPki(join(stateDir, 'pki'));
     log(created ? `dev PKI created in ${pki.dir}` : `dev PKI reused from ${pki.dir}`);
-    const built = await buildEntries(repo, dirs.build, { 'provider-app': 'provider-app/main.ts' });
+    const built = await buildEntries(dirs.build, { 'provider-app': resolve(options.providerAppSource ?? join(repo, 'provider-app', 'main.ts')) });
 
     const authz: AuthzHandle = await startAuthz({ pki, logFile: join(dirs.logs, 'authz-server.log'), clients: SANDBOX_CLIENTS, scope: SANDBOX_SCOPE });
     stops.push(() => authz.stop());
@@ -151,7 +153,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       url: state.url,
       issuer: state.issuer,
       state,
-      instructions: sandboxInstructions({ state, tokenEndpoint: check.tokenEndpoint, terminatorDescription: terminator.description, datasets: check.datasets, cwd: process.cwd() }),
+      instructions: sandboxInstructions({
+        state,
+        tokenEndpoint: check.tokenEndpoint,
+        terminatorDescription: terminator.description,
+        datasets: check.datasets,
+        cwd: process.cwd(),
+        stateDirFlag: stateDir === defaultStateDir() ? undefined : stateDir,
+      }),
       failed,
       stop,
     };
