@@ -16,7 +16,7 @@ const DAY_MS = 24 * 3600 * 1000;
 export interface ProviderReplicaOptions extends ReplicaOptions {
   /** Files for `shared_data/` in the stand-in bucket, by name (e.g. `consumption.csv`). */
   readonly datasets: Readonly<Record<string, string | Buffer>>;
-  readonly publicFiles?: Readonly<Record<string, string>>;
+  readonly publicFiles?: Readonly<Record<string, string | Buffer>>;
 }
 
 export interface ProviderReplica {

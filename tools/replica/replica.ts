@@ -87,7 +87,7 @@ export class Replica {
   }
 
   /** Pebble, DNS, IMDS, the private nginx prefix and the bundle; then the host config. */
-  async prepare(identity: ReplicaIdentity, datasets: Readonly<Record<string, string | Buffer>>, publicFiles: Readonly<Record<string, string>> = {}): Promise<void> {
+  async prepare(identity: ReplicaIdentity, datasets: Readonly<Record<string, string | Buffer>>, publicFiles: Readonly<Record<string, string | Buffer>> = {}): Promise<void> {
     const logs = this.path('logs');
     mkdirSync(logs, { recursive: true });
     [this.httpPort, this.httpsPort] = await Promise.all([freePort(), freePort()]);
@@ -126,7 +126,7 @@ export class Replica {
     spawnSync('mv', ['-Tf', next, this.path('opt', 'provider-host', 'current')]);
   }
 
-  private writeAws(identity: ReplicaIdentity, datasets: Readonly<Record<string, string | Buffer>>, publicFiles: Readonly<Record<string, string>>): void {
+  private writeAws(identity: ReplicaIdentity, datasets: Readonly<Record<string, string | Buffer>>, publicFiles: Readonly<Record<string, string | Buffer>>): void {
     const ssm = join(this.awsRoot, 'ssm', 'replica', 'provider');
     mkdirSync(ssm, { recursive: true });
     writeFileSync(join(ssm, 'tls-cert'), identity.transportCertPem);
@@ -215,6 +215,11 @@ export class Replica {
       PH_PM2_LOGROTATE: this.options.pm2Logrotate === false ? '0' : '1',
       PH_ISSUER_CA_FILE: this.path('etc', 'provider-host', 'issuer-ca.pem'),
     };
+  }
+
+  /** Overrides one PH_* setting for the next script runs (e.g. PH_ACCEL_REDIRECT=false). */
+  setEnv(name: `PH_${string}`, value: string): void {
+    this.env = { ...this.env, [name]: value };
   }
 
   /** The environment the host scripts (and certbot, for its deploy hook) run with. */

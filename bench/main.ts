@@ -1,0 +1,149 @@
+/**
+ * `npm run bench`: the provider through the replica's nginx, keep-alive and
+ * mutual TLS, presenting the consumer's client certificate and bound token.
+ *
+ *   small CSV (~4 KB): provider (token cache warm) vs nginx static — req/s, p50, p99
+ *   large CSV (>= 500 MB): provider streaming, X-Accel-Redirect, nginx static — MB/s
+ *   the app's peak RSS (largest worker) and its growth over the large downloads
+ *
+ * Prints the table and the targets from issue 4; writes .bench/results.json.
+ */
+import { createWriteStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { startProviderReplica, type ProviderReplica } from '../tools/replica/provider-replica';
+import { repoRoot } from '../tools/replica/paths';
+import { measureDownload, runLoad, type Tls } from './load';
+import { RssSampler } from './rss-sampler';
+import { formatTable } from './table';
+
+const MB = 1e6;
+const SMALL_ROWS = 60;
+const LARGE_BYTES = Number(process.env.BENCH_LARGE_MB ?? 512) * 1024 * 1024;
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const DOWNLOADS = Number(process.env.BENCH_DOWNLOADS ?? 2);
+
+function smallCsv(): Buffer {
+  const lines = ['mpan,interval_start,interval_end,consumption_kwh,reading_type'];
+  for (let i = 0; i < SMALL_ROWS; i += 1) lines.push(`1900012345678,2024-01-15T${String(i % 24).padStart(2, '0')}:00:00Z,2024-01-15T${String(i % 24).padStart(2, '0')}:30:00Z,0.${String(100 + i)},actual`);
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+/** Writes a large CSV without holding it in memory. */
+async function writeLargeCsv(file: string, bytes: number): Promise<void> {
+  const row = '1900012345678,2024-01-15T00:00:00Z,2024-01-15T00:30:00Z,0.125,actual\n';
+  const chunk = Buffer.from(row.repeat(Math.floor((1024 * 1024) / row.length)));
+  const out = createWriteStream(file);
+  let written = 0;
+  out.write('mpan,interval_start,interval_end,consumption_kwh,reading_type\n');
+  while (written < bytes) {
+    if (!out.write(chunk)) await once(out, 'drain');
+    written += chunk.length;
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+async function main(): Promise<void> {
+  const work = join(repoRoot(), '.bench');
+  mkdirSync(work, { recursive: true });
+  const small = smallCsv();
+  const largeFile = join(work, 'large.csv');
+  process.stderr.write(`writing ${Math.round(LARGE_BYTES / MB)} MB CSV…\n`);
+  await writeLargeCsv(largeFile, LARGE_BYTES);
+  const largeBytes = statSync(largeFile).size;
+
+  process.stderr.write('starting the replica (setup.sh, pebble, certbot, nginx, PM2, authz)…\n');
+  let provider: ProviderReplica | undefined;
+  try {
+    const large = readFileSync(largeFile);
+    provider = await startProviderReplica({
+      pm2Logrotate: false,
+      datasets: { 'small.csv': small, 'large.csv': large },
+      publicFiles: { 'small-static.csv': small, 'large-static.csv': large },
+    });
+    const { replica, pki, siteCaPem } = provider;
+    const token = await provider.token('consumer');
+    const tls: Tls = { ca: siteCaPem, cert: pki.consumer.chainPem, key: pki.consumer.keyPem, servername: replica.domain };
+    const origin = `https://127.0.0.1:${replica.httpsPort}`;
+    const auth = { Authorization: `Bearer ${token}` };
+    const load = (path: string, headers: Record<string, string> = {}) =>
+      runLoad({ origin, path, tls, headers, expectedBytes: small.length, connections: CONNECTIONS, durationMs: DURATION_MS });
+    const download = (path: string, headers: Record<string, string> = {}) => measureDownload({ origin, path, tls, headers, expectedBytes: largeBytes, times: DOWNLOADS });
+
+    // Warm the token cache and the connections.
+    await runLoad({ origin, path: '/small', tls, headers: auth, expectedBytes: small.length, connections: 4, durationMs: 1000 });
+    process.stderr.write('small file…\n');
+    const smallStatic = await load('/small-static.csv');
+    const smallAccel = await load('/small', auth);
+
+    const accelPids = await replica.appWorkerPids();
+    const accelRss = new RssSampler(() => accelPids).start();
+    const rssBaseline = accelRss.current();
+    process.stderr.write('large file: nginx static, X-Accel-Redirect…\n');
+    const largeStatic = await download('/large-static.csv');
+    const largeAccel = await download('/large', auth);
+    const accelPeak = accelRss.stop();
+
+    process.stderr.write('switching the app to streaming (PH_ACCEL_REDIRECT=false, update.sh)…\n');
+    replica.setEnv('PH_ACCEL_REDIRECT', 'false');
+    const update = await replica.runHostScript('update');
+    if (update.code !== 0) throw new Error(`update.sh failed:\n${update.output}`);
+    await runLoad({ origin, path: '/small', tls, headers: auth, expectedBytes: small.length, connections: 4, durationMs: 1000 });
+    const smallStream = await load('/small', auth);
+    const streamPids = await replica.appWorkerPids();
+    const streamRss = new RssSampler(() => streamPids).start();
+    const streamBaseline = streamRss.current();
+    process.stderr.write('large file: app streaming…\n');
+    const largeStream = await download('/large', auth);
+    const streamPeak = streamRss.stop();
+
+    const ms = (value: number) => value.toFixed(2);
+    const smallRows = [
+      ['small CSV, nginx static (ceiling)', smallStatic.requestsPerSecond.toFixed(0), ms(smallStatic.p50Ms), ms(smallStatic.p99Ms), String(smallStatic.errors)],
+      ['small CSV, provider (X-Accel-Redirect)', smallAccel.requestsPerSecond.toFixed(0), ms(smallAccel.p50Ms), ms(smallAccel.p99Ms), String(smallAccel.errors)],
+      ['small CSV, provider (streaming)', smallStream.requestsPerSecond.toFixed(0), ms(smallStream.p50Ms), ms(smallStream.p99Ms), String(smallStream.errors)],
+    ];
+    const largeRows = [
+      [`large CSV (${Math.round(largeBytes / MB)} MB), nginx static (ceiling)`, largeStatic.megabytesPerSecond.toFixed(0), String(largeStatic.errors)],
+      ['large CSV, provider X-Accel-Redirect', largeAccel.megabytesPerSecond.toFixed(0), String(largeAccel.errors)],
+      ['large CSV, provider streaming', largeStream.megabytesPerSecond.toFixed(0), String(largeStream.errors)],
+    ];
+    const rssGrowth = Math.max(accelPeak - rssBaseline, streamPeak - streamBaseline);
+    const targets = [
+      ['small: provider >= 0.5x nginx static req/s', (smallAccel.requestsPerSecond / smallStatic.requestsPerSecond).toFixed(2) + 'x', smallAccel.requestsPerSecond >= 0.5 * smallStatic.requestsPerSecond],
+      ['large: X-Accel-Redirect >= 0.9x nginx static MB/s', (largeAccel.megabytesPerSecond / largeStatic.megabytesPerSecond).toFixed(2) + 'x', largeAccel.megabytesPerSecond >= 0.9 * largeStatic.megabytesPerSecond],
+      ['app RSS growth < 50 MB over large downloads', `${(rssGrowth / MB).toFixed(1)} MB`, rssGrowth < 50 * MB],
+    ] as const;
+
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GB RAM, Node ${process.version}, ${CONNECTIONS} connections, ${DURATION_MS / 1000}s per row`;
+    const output = [
+      `machine: ${machine}`,
+      '',
+      formatTable(['request', 'req/s', 'p50 ms', 'p99 ms', 'errors'], smallRows),
+      '',
+      formatTable(['download', 'MB/s', 'errors'], largeRows),
+      '',
+      formatTable(['app RSS (largest worker)', 'MB'], [
+        ['baseline before large downloads', (rssBaseline / MB).toFixed(1)],
+        ['peak during X-Accel-Redirect downloads', (accelPeak / MB).toFixed(1)],
+        ['peak during streaming downloads', (streamPeak / MB).toFixed(1)],
+      ]),
+      '',
+      formatTable(['target', 'measured', 'met'], targets.map(([name, value, met]) => [name, value, met ? 'yes' : 'NO'])),
+    ].join('\n');
+    process.stdout.write(`${output}\n`);
+    writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, smallStatic, smallAccel, smallStream, largeStatic, largeAccel, largeStream, rssBaseline, accelPeak, streamPeak, targets }, null, 2));
+    const errors = [smallStatic, smallAccel, smallStream, largeStatic, largeAccel, largeStream].reduce((sum, r) => sum + r.errors, 0);
+    if (errors > 0) process.exitCode = 1;
+  } finally {
+    await provider?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
