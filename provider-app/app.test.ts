@@ -1,0 +1,375 @@
+import { mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { thumbprintS256 } from '../tools/pki';
+import { escapedCert, FakeIntrospector, legacyCertUnfolded, makeCerts, makeDataDir, testApp } from './test-support/fixtures';
+
+const { alice, bob } = makeCerts();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('provider app', () => {
+  let data: ReturnType<typeof makeDataDir>;
+  let fake: FakeIntrospector;
+  beforeEach(() => {
+    data = makeDataDir({ meters: 'id,kwh\n1,2.5\n2,3.5\n', tariffs: 'id,price\n1,0.3\n' });
+    fake = new FakeIntrospector();
+  });
+  afterEach(() => data.cleanup());
+
+  const app = (overrides = {}) => testApp({ dataDir: data.dir, introspector: fake, ...overrides });
+  const get = (path: string, token = fake.bound('tok-alice', alice), cert = escapedCert(alice), over = {}) =>
+    request(app(over).app).get(path).set('x-oe-client-cert', cert).set('Authorization', `Bearer ${token}`);
+
+  describe('FAPI headers', () => {
+    it('puts Date and a new UUID interaction id on success, error and not-found responses', async () => {
+      for (const res of [await request(app().app).get('/ping'), await request(app().app).get('/meters'), await get('/nope/deeper')]) {
+        expect(res.headers.date).toBeDefined();
+        expect(res.headers['x-fapi-interaction-id']).toMatch(UUID);
+      }
+    });
+
+    it("echoes the caller's interaction id, and replaces one that is not a safe token", async () => {
+      const id = '93bac548-d2de-4546-b106-880a5018460d';
+      const echoed = await request(app().app).get('/meters').set('x-fapi-interaction-id', id);
+      expect(echoed.headers['x-fapi-interaction-id']).toBe(id);
+      const replaced = await request(app().app).get('/ping').set('x-fapi-interaction-id', 'a b\tc');
+      expect(replaced.headers['x-fapi-interaction-id']).toMatch(UUID);
+    });
+
+    it('does not reject a request that carries x-fapi-customer-ip-address', async () => {
+      const res = await get('/meters').set('x-fapi-customer-ip-address', '198.51.100.7');
+      expect(res.status).toBe(200);
+    });
+  });
+
+  describe('GET /ping', () => {
+    it('answers liveness JSON without any credentials', async () => {
+      const res = await request(app().app).get('/ping');
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe('ok');
+    });
+  });
+
+  describe('authorisation', () => {
+    const expectError = (res: request.Response, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      expect(res.body.error).toBe(code);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.text).not.toMatch(/at .*\.ts:\d+/);
+    };
+
+    it('serves the dataset to a bound token with the scope', async () => {
+      const res = await get('/meters');
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(res.text).toBe('id,kwh\n1,2.5\n2,3.5\n');
+    });
+
+    it('accepts the legacy tab-indented certificate header too', async () => {
+      expect((await get('/meters', undefined, legacyCertUnfolded(alice))).status).toBe(200);
+    });
+
+    it('refuses a missing client certificate with 401', async () => {
+      const res = await request(app().app).get('/meters').set('Authorization', `Bearer ${fake.bound('t', alice)}`);
+      expectError(res, 401, 'invalid_token');
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="provider", error="invalid_token"/);
+    });
+
+    it('refuses a missing token with a bare Bearer challenge', async () => {
+      const res = await request(app().app).get('/meters').set('x-oe-client-cert', escapedCert(alice));
+      expectError(res, 401, 'invalid_request');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="provider"');
+    });
+
+    it('refuses a malformed Authorization header', async () => {
+      const res = await request(app().app).get('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', 'Basic Zm9vOmJhcg==');
+      expectError(res, 401, 'invalid_request');
+      expect(res.headers['www-authenticate']).toContain('error="invalid_request"');
+    });
+
+    it('accepts the scheme in any case', async () => {
+      const token = fake.bound('tok', alice);
+      const res = await request(app().app).get('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `bEaReR ${token}`);
+      expect(res.status).toBe(200);
+    });
+
+    it('never accepts a token in the query string, even a valid one', async () => {
+      const token = fake.bound('tok', alice);
+      const res = await request(app().app).get(`/meters?access_token=${token}`).set('x-oe-client-cert', escapedCert(alice));
+      expectError(res, 400, 'invalid_request');
+      expect(fake.calls).toBe(0);
+    });
+
+    it('refuses an inactive token', async () => {
+      const res = await get('/meters', 'unknown-token');
+      expectError(res, 401, 'invalid_token');
+      expect(res.body.error_description).toMatch(/not active/);
+    });
+
+    it('refuses an expired token', async () => {
+      fake.bound('old', alice);
+      const now = Math.floor(Date.now() / 1000);
+      fake.tokens.set('old', { ...fake.tokens.get('old')!, exp: now - 60 });
+      expect((await get('/meters', 'old')).body.error_description).toMatch(/expired/);
+    });
+
+    it('refuses a token without exp', async () => {
+      fake.bound('noexp', alice);
+      fake.tokens.set('noexp', { ...fake.tokens.get('noexp')!, exp: undefined });
+      expect((await get('/meters', 'noexp')).body.error_description).toMatch(/no expiry/);
+    });
+
+    it('refuses a token issued in the future', async () => {
+      fake.bound('future', alice);
+      fake.tokens.set('future', { ...fake.tokens.get('future')!, iat: Math.floor(Date.now() / 1000) + 600 });
+      const res = await get('/meters', 'future');
+      expectError(res, 401, 'invalid_token');
+      expect(res.body.error_description).toMatch(/future/);
+    });
+
+    it('refuses a token that is not certificate-bound (no cnf)', async () => {
+      fake.bound('unbound', alice);
+      fake.tokens.set('unbound', { ...fake.tokens.get('unbound')!, cnf: undefined });
+      const res = await get('/meters', 'unbound');
+      expectError(res, 401, 'invalid_token');
+      expect(res.body.error_description).toMatch(/not certificate-bound/);
+    });
+
+    it("refuses a token bound to another client's certificate", async () => {
+      const res = await get('/meters', fake.bound('alices', alice), escapedCert(bob));
+      expectError(res, 401, 'invalid_token');
+      expect(res.body.error_description).toMatch(/different client certificate/);
+    });
+
+    it('refuses an expired client certificate even with a matching token', async () => {
+      const { ca } = makeCerts();
+      const { issueClientCert } = await import('../tools/pki');
+      const expired = issueClientCert(ca, { subject: { commonName: 'old' }, notBefore: new Date(Date.now() - 2 * 86400_000), notAfter: new Date(Date.now() - 86400_000) });
+      const res = await get('/meters', fake.bound('exp-cert', expired), escapedCert(expired));
+      expectError(res, 401, 'invalid_token');
+      expect(res.body.error_description).toMatch(/validity/);
+    });
+
+    it('answers 403 insufficient_scope naming the scope', async () => {
+      const res = await get('/meters', fake.bound('other-scope', alice, 'profile'));
+      expectError(res, 403, 'insufficient_scope');
+      expect(res.body.scope).toBe('datasets:read');
+      expect(res.headers['www-authenticate']).toContain('error="insufficient_scope"');
+      expect(res.headers['www-authenticate']).toContain('scope="datasets:read"');
+    });
+
+    it('compares scopes case-insensitively', async () => {
+      expect((await get('/meters', fake.bound('upper', alice, 'openid DATASETS:Read'))).status).toBe(200);
+    });
+
+    it('answers 503 with Retry-After when the authorization server is down, and recovers', async () => {
+      const { app: server } = app();
+      const token = fake.bound('t', alice);
+      fake.down = true;
+      const down = await request(server).get('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+      expectError(down, 503, 'temporarily_unavailable');
+      expect(down.headers['retry-after']).toBe('7');
+      fake.down = false;
+      const back = await request(server).get('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+      expect(back.status).toBe(200);
+    });
+
+    it('turns an unexpected failure into a bare 500 without details', async () => {
+      const broken = { introspect: async () => Promise.reject(new TypeError('secret internals at /x/y.ts:12')) };
+      const res = await request(testApp({ dataDir: data.dir, introspector: broken }).app)
+        .get('/meters')
+        .set('x-oe-client-cert', escapedCert(alice))
+        .set('Authorization', 'Bearer x');
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ error: 'server_error', error_description: 'internal error' });
+    });
+  });
+
+  describe('dataset names and paths', () => {
+    it('serves /<name>.csv as well as /<name>', async () => {
+      expect((await get('/meters.csv')).text).toBe('id,kwh\n1,2.5\n2,3.5\n');
+    });
+
+    it.each([
+      '/..%2F..%2Fetc%2Fpasswd',
+      '/%2e%2e%2fetc%2fpasswd',
+      '/..',
+      '/%2e%2e',
+      '/meters%00',
+      '/meters%00.csv',
+      '/%2Fetc%2Fpasswd',
+      '/.hidden',
+      '/a..b',
+      '/..%5c..%5cetc',
+      '/../etc/passwd',
+      '/meters/../tariffs',
+    ])('refuses %s without touching files outside dataDir', async (path) => {
+      const res = await get(path);
+      expect([400, 404]).toContain(res.status);
+      expect(res.text).not.toContain('root:');
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+    });
+
+    it('does not follow a symlink out of the folder, but follows one inside it', async () => {
+      const outside = mkdtempSync(join(tmpdir(), 'outside-'));
+      try {
+        writeFileSync(join(outside, 'secret.csv'), 'top,secret\n');
+        symlinkSync(join(outside, 'secret.csv'), join(data.dir, 'leak.csv'));
+        symlinkSync(join(data.dir, 'meters.csv'), join(data.dir, 'alias.csv'));
+        expect((await get('/leak')).status).toBe(404);
+        expect((await get('/alias')).text).toBe('id,kwh\n1,2.5\n2,3.5\n');
+      } finally {
+        rmSync(outside, { recursive: true, force: true });
+      }
+    });
+
+    it('answers 404 for a dataset that does not exist', async () => {
+      const res = await get('/absent');
+      expect(res.status).toBe(404);
+      expect(res.body.error).toBe('not_found');
+    });
+  });
+
+  describe('HTTP caching and ranges', () => {
+    it('answers HEAD with the headers and no body', async () => {
+      const res = await request(app().app).head('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${fake.bound('t', alice)}`);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-length']).toBe('19');
+      expect(res.text ?? '').toBe('');
+    });
+
+    it('honours If-None-Match with the ETag it sent', async () => {
+      const first = await get('/meters');
+      expect(first.headers.etag).toBeDefined();
+      const second = await get('/meters').set('If-None-Match', first.headers.etag!);
+      expect(second.status).toBe(304);
+      expect(second.text ?? '').toBe('');
+    });
+
+    it('honours If-Modified-Since with Last-Modified', async () => {
+      const past = new Date('2024-01-01T00:00:00Z');
+      utimesSync(join(data.dir, 'meters.csv'), past, past);
+      const first = await get('/meters');
+      expect(first.headers['last-modified']).toBe(past.toUTCString());
+      expect((await get('/meters').set('If-Modified-Since', past.toUTCString())).status).toBe(304);
+      expect((await get('/meters').set('If-Modified-Since', new Date('2023-01-01').toUTCString())).status).toBe(200);
+    });
+
+    it('serves a byte range with 206 and Content-Range', async () => {
+      const res = await get('/meters').set('Range', 'bytes=0-5');
+      expect(res.status).toBe(206);
+      expect(res.headers['content-range']).toBe('bytes 0-5/19');
+      expect(res.text).toBe('id,kwh');
+    });
+
+    it('answers 416 for a range outside the file', async () => {
+      expect((await get('/meters').set('Range', 'bytes=500-600')).status).toBe(416);
+    });
+
+    it('ignores Range when If-Range names an older ETag', async () => {
+      const res = await get('/meters').set('Range', 'bytes=0-5').set('If-Range', 'W/"stale"');
+      expect(res.status).toBe(200);
+      expect(res.text).toHaveLength(19);
+    });
+  });
+
+  describe('X-Accel-Redirect mode', () => {
+    it('authorises, then hands the file to nginx with no body', async () => {
+      const res = await get('/meters', undefined, undefined, { accelRedirectPrefix: '/_datasets/' });
+      expect(res.status).toBe(200);
+      expect(res.headers['x-accel-redirect']).toBe('/_datasets/meters.csv');
+      expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(res.text ?? '').toBe('');
+    });
+
+    it('still refuses without authorisation and for missing files', async () => {
+      const noScope = await get('/meters', fake.bound('x', alice, 'other'), undefined, { accelRedirectPrefix: '/_datasets/' });
+      expect(noScope.status).toBe(403);
+      expect(noScope.headers['x-accel-redirect']).toBeUndefined();
+      const missing = await get('/absent', undefined, undefined, { accelRedirectPrefix: '/_datasets/' });
+      expect(missing.status).toBe(404);
+      expect(missing.headers['x-accel-redirect']).toBeUndefined();
+    });
+  });
+
+  describe('manifest policy and GET /datasets', () => {
+    beforeEach(() => {
+      writeFileSync(
+        join(data.dir, 'manifest.json'),
+        JSON.stringify({ datasets: { tariffs: { scopes: ['tariffs:read'] }, meters: { scopes: ['datasets:read'], clientIds: ['alice'] } } }),
+      );
+    });
+
+    it('requires the scopes the manifest names for a dataset', async () => {
+      expect((await get('/tariffs')).status).toBe(403);
+      expect((await get('/tariffs', fake.bound('t2', alice, 'tariffs:read'))).status).toBe(200);
+    });
+
+    it('limits a dataset to the listed client ids', async () => {
+      expect((await get('/meters', fake.bound('a', alice, 'datasets:read', 'alice'))).status).toBe(200);
+      const other = await get('/meters', fake.bound('b', bob, 'datasets:read', 'bob'), escapedCert(bob));
+      expect(other.status).toBe(403);
+    });
+
+    it('lists only the datasets the caller may read, with size and modification time', async () => {
+      const res = await get('/datasets');
+      expect(res.status).toBe(200);
+      expect(res.body.datasets).toEqual([{ name: 'meters', size: 19, modified: expect.any(String), path: '/meters' }]);
+      const both = await get('/datasets', fake.bound('both', alice, 'datasets:read tariffs:read'));
+      expect(both.body.datasets.map((d: { name: string }) => d.name)).toEqual(['meters', 'tariffs']);
+    });
+
+    it('requires authentication for the list', async () => {
+      expect((await request(app().app).get('/datasets')).status).toBe(401);
+    });
+
+    it('fails closed with 503 when the manifest is broken', async () => {
+      writeFileSync(join(data.dir, 'manifest.json'), '{ not json');
+      const res = await get('/meters');
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('7');
+    });
+  });
+
+  describe('logs', () => {
+    it('writes one access line per request with the facts an operator needs', async () => {
+      const { app: server, lines } = app();
+      const id = 'c0ffee00-0000-4000-8000-000000000001';
+      await request(server).get('/meters').set('x-fapi-interaction-id', id).set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${fake.bound('t', alice)}`);
+      const access = lines.map((l) => JSON.parse(l)).filter((l) => l.access);
+      expect(access).toHaveLength(1);
+      expect(access[0]).toMatchObject({
+        interactionId: id,
+        clientId: 'alice',
+        certSubject: 'CN=alice,O=Consumers',
+        dataset: 'meters',
+        status: 200,
+        bytes: 19,
+        method: 'GET',
+        path: '/meters',
+      });
+      expect(typeof access[0].durationMs).toBe('number');
+    });
+
+    it('never logs a token, a certificate or a key, whatever happens', async () => {
+      const { app: server, lines } = app();
+      const token = fake.bound('SECRET-TOKEN-VALUE-123', alice);
+      const send = (path: string) => request(server).get(path).set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+      await send('/meters');
+      await send(`/meters?access_token=${token}`);
+      await send('/datasets');
+      fake.down = true;
+      await send('/meters');
+      await request(server).get('/meters').set('x-oe-client-cert', escapedCert(bob)).set('Authorization', `Bearer ${token}`);
+      const all = lines.join('\n');
+      expect(lines.length).toBeGreaterThanOrEqual(5);
+      expect(all).not.toContain('SECRET-TOKEN-VALUE-123');
+      expect(all).not.toContain(alice.certPem.split('\n')[1]!.slice(0, 40));
+      expect(all).not.toContain(encodeURIComponent(alice.certPem).slice(40, 80));
+      expect(all).not.toContain('PRIVATE KEY');
+      expect(all).not.toContain(thumbprintS256(alice.certPem));
+    });
+  });
+});

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+const filePath = z.string().min(1, 'must be a non-empty file path');
+
+/** The provider's JSON config file. Validated once here; typed everywhere after. */
+export const providerConfigSchema = z
+  .strictObject({
+    socket: filePath.optional().describe('UNIX socket path to listen on (production; nginx proxies to it). Give this or `port`.'),
+    port: z.number().int().min(0).max(65535).optional().describe('TCP port for local development (0 = any free port). Give this or `socket`.'),
+    host: z.string().min(1).default('127.0.0.1').describe('Interface for `port`.'),
+    socketMode: z
+      .string()
+      .regex(/^0?[0-7]{3}$/, 'must be an octal string such as "0660"')
+      .default('0660')
+      .describe('Permissions of the socket file: owner and group (nginx is put in the group) may connect.'),
+    dataDir: filePath.describe('Folder holding the datasets (<name>.csv) and the optional manifest.json.'),
+    issuer: z.url({ protocol: /^https$/, error: 'must be an https:// URL (the authorization server issuer)' }).describe('Authorization server issuer; discovery is at <issuer>/.well-known/openid-configuration.'),
+    clientId: z.string().min(1).describe("The provider's own OAuth client id, used for introspection."),
+    tlsCert: filePath.describe("PEM file: the provider's transport certificate (mTLS client auth to the authorization server)."),
+    tlsKey: filePath.describe('PEM file: the private key of tlsCert.'),
+    tlsCa: filePath.optional().describe("PEM file: extra CA trusted for the authorization server's TLS (added to the system roots)."),
+    scope: z
+      .string()
+      .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a single OAuth scope token')
+      .optional()
+      .describe('Scope every dataset requires unless the manifest says otherwise.'),
+    clientCertHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+      .default('x-oe-client-cert')
+      .transform((h) => h.toLowerCase())
+      .describe('Header in which nginx passes the client certificate ($ssl_client_escaped_cert).'),
+    legacyCertHeader: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Accept nginx's deprecated $ssl_client_cert (a folded, tab-indented header). Needs Node's lenient HTTP parser, so it is off unless the socket is reachable only by nginx.",
+      ),
+    accelRedirectPrefix: z
+      .string()
+      .regex(/^\/[A-Za-z0-9_./-]*\/$/, 'must start and end with "/" (e.g. "/_datasets/")')
+      .optional()
+      .describe('When set, the app only authorises and answers X-Accel-Redirect: <prefix><name>.csv; nginx sends the file.'),
+    introspectionCacheTtlSeconds: z.number().int().min(0).max(3600).default(60).describe('Longest a token introspection result is reused (never past the token exp).'),
+    introspectionCacheMaxEntries: z.number().int().min(1).default(10000).describe('Bound on cached introspection results.'),
+    introspectionTimeoutMs: z.number().int().min(100).max(60000).default(3000).describe('Timeout of discovery and introspection calls.'),
+    clockSkewSeconds: z.number().int().min(0).max(300).default(5).describe('Tolerance for iat/exp against the local clock.'),
+    retryAfterSeconds: z.number().int().min(1).max(3600).default(5).describe('Retry-After sent with 503 when the authorization server is unavailable.'),
+    drainTimeoutMs: z.number().int().min(0).max(120000).default(10000).describe('How long SIGTERM/SIGINT waits for in-flight requests.'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  })
+  .refine((c) => (c.socket === undefined) !== (c.port === undefined), {
+    message: 'give exactly one of "socket" (production) or "port" (local development)',
+    path: ['socket'],
+  });
+
+export type ProviderConfig = z.output<typeof providerConfigSchema>;
+
+/** Thrown with one line per problem; main.ts prints it and exits non-zero. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a parsed config object; relative paths resolve against `baseDir`. */
+export function parseProviderConfig(raw: unknown, baseDir: string): ProviderConfig {
+  const result = providerConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const where = issue.path.length > 0 ? issue.path.join('.') : '(config)';
+        return `config ${where}: ${issue.message}`;
+      }),
+    );
+  }
+  const config = result.data;
+  const at = (p: string | undefined) => (p === undefined || isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...config,
+    socket: at(config.socket),
+    dataDir: at(config.dataDir)!,
+    tlsCert: at(config.tlsCert)!,
+    tlsKey: at(config.tlsKey)!,
+    tlsCa: at(config.tlsCa),
+    issuer: config.issuer.replace(/\/+$/, ''),
+  };
+}
+
+/** Reads and validates the config file. */
+export function loadProviderConfig(file: string): ProviderConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`config file ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`config file ${file}: not valid JSON (${(error as Error).message})`]);
+  }
+  return parseProviderConfig(raw, dirname(resolve(file)));
+}

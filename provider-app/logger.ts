@@ -1,0 +1,33 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * JSON lines to stdout (what `pm2 logs` shows). No transports or worker threads, so the
+ * app bundles into one file. Redaction is a second line of defence: the code never
+ * logs headers, tokens or keys in the first place.
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'provider-app', pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers["x-oe-client-cert"]',
+          'headers.authorization',
+          'authorization',
+          'token',
+          'access_token',
+          '*.token',
+          '*.access_token',
+          'key',
+          'tlsKey',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destination ?? pino.destination({ fd: 1, sync: true }),
+  );
+}

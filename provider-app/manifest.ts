@@ -1,0 +1,73 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { AccessPolicy } from './middleware/auth';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+/**
+ * Optional `<dataDir>/manifest.json`:
+ * `{ "datasets": { "<name>": { "scopes": ["energy:read"], "clientIds": ["consumer-1"] } } }`.
+ * A dataset not listed requires the configured default scope.
+ */
+export const manifestSchema = z.strictObject({
+  datasets: z.record(
+    z.string(),
+    z.strictObject({
+      scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be an OAuth scope token')).optional(),
+      clientIds: z.array(z.string().min(1)).optional(),
+    }),
+  ),
+});
+
+export type Manifest = z.output<typeof manifestSchema>;
+
+/** The manifest is present but broken: fail closed (the caller answers 503 and logs it). */
+export class ManifestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ManifestError';
+  }
+}
+
+/** Reads the manifest when its mtime changes, so a data sync can update policy without a restart. */
+export class ManifestStore {
+  private cached: { mtimeMs: number; manifest: Manifest } | undefined;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly defaultScope: string | undefined,
+  ) {}
+
+  async load(): Promise<Manifest | undefined> {
+    const file = join(this.dataDir, MANIFEST_FILE);
+    let stat;
+    try {
+      stat = await fs.stat(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new ManifestError(`${MANIFEST_FILE}: ${(error as Error).message}`);
+    }
+    if (this.cached?.mtimeMs === stat.mtimeMs) return this.cached.manifest;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await fs.readFile(file, 'utf8'));
+    } catch (error) {
+      throw new ManifestError(`${MANIFEST_FILE}: not valid JSON (${(error as Error).message})`);
+    }
+    const parsed = manifestSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new ManifestError(`${MANIFEST_FILE}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    this.cached = { mtimeMs: stat.mtimeMs, manifest: parsed.data };
+    return parsed.data;
+  }
+
+  /** The policy for one dataset: its manifest entry, else the default scope. */
+  async policyFor(name: string): Promise<AccessPolicy> {
+    const manifest = await this.load();
+    const entry = manifest?.datasets[name];
+    const defaults = this.defaultScope ? [this.defaultScope] : [];
+    return { scopes: entry?.scopes ?? defaults, ...(entry?.clientIds ? { clientIds: entry.clientIds } : {}) };
+  }
+}

@@ -1,0 +1,128 @@
+import cluster from 'node:cluster';
+import { promises as fs } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import type { RequestListener } from 'node:http';
+import type { Logger } from 'pino';
+
+export type ListenTarget = { readonly socket: string; readonly socketMode: number } | { readonly port: number; readonly host: string };
+
+export interface RunningServer {
+  readonly server: Server;
+  /** Socket path, or `http://host:port`. */
+  readonly address: string;
+  /** True once `drain()` was called. */
+  isDraining(): boolean;
+  /** Stops accepting, lets in-flight requests finish (at most `timeoutMs`), then closes the rest. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+/** True when something accepts connections on the UNIX socket `path`. */
+function socketIsLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Removes a socket file left by a crashed process. Refuses to touch anything that is not
+ * a socket, and leaves a live socket alone: under PM2 cluster mode that is a sibling
+ * worker's listener (the cluster primary shares it), otherwise another instance.
+ */
+export async function removeStaleSocket(path: string, logger: Logger): Promise<'absent' | 'removed' | 'live'> {
+  let stat;
+  try {
+    stat = await fs.lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw error;
+  }
+  if (!stat.isSocket()) throw new Error(`socket path ${path} exists and is not a socket; refusing to remove it`);
+  if (await socketIsLive(path)) return 'live';
+  await fs.unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  logger.warn({ socket: path }, 'removed stale socket file');
+  return 'removed';
+}
+
+async function waitForLiveSocket(path: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await socketIsLive(path)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function listen(server: Server, target: ListenTarget): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => {
+      server.off('error', reject);
+      resolve();
+    };
+    if ('socket' in target) server.listen(target.socket, done);
+    else server.listen(target.port, target.host, done);
+  });
+}
+
+/** Creates the HTTP server for `app` and listens on a UNIX socket (mode applied) or TCP port. */
+export async function startServer(
+  app: RequestListener,
+  target: ListenTarget,
+  logger: Logger,
+  options: { readonly lenientHeaders?: boolean } = {},
+): Promise<RunningServer> {
+  let draining = false;
+  // Folded (obs-fold) header lines are rejected by Node's strict parser; only the lenient
+  // one accepts nginx's legacy tab-indented certificate header.
+  const server = createServer({ insecureHTTPParser: options.lenientHeaders === true }, app);
+  // nginx keeps upstream connections alive; keep ours open a little longer than its idle timeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  let address: string;
+  if ('socket' in target) {
+    const clusterInstance = cluster.isWorker ? (process.env.NODE_APP_INSTANCE ?? '0') : undefined;
+    if (clusterInstance === undefined || clusterInstance === '0') {
+      const state = await removeStaleSocket(target.socket, logger);
+      if (state === 'live' && clusterInstance === undefined) {
+        throw new Error(`another process is already listening on ${target.socket}`);
+      }
+    } else {
+      // Only cluster instance 0 may remove a stale socket, so two workers never race to
+      // unlink one another's fresh listener; the others wait briefly for it to appear.
+      await waitForLiveSocket(target.socket, 5000);
+    }
+    await listen(server, target);
+    await fs.chmod(target.socket, target.socketMode);
+    address = target.socket;
+  } else {
+    await listen(server, target);
+    const bound = server.address() as { address: string; port: number };
+    address = `http://${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`;
+  }
+  return {
+    server,
+    address,
+    isDraining: () => draining,
+    drain: (timeoutMs: number) =>
+      new Promise<void>((resolve) => {
+        draining = true;
+        const timer = setTimeout(() => {
+          logger.warn({ timeoutMs }, 'drain timeout reached; closing remaining connections');
+          server.closeAllConnections();
+        }, timeoutMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
