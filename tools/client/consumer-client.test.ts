@@ -11,7 +11,8 @@ import { startSandbox, type Sandbox } from '../dev/sandbox';
 import { runClientCli } from './cli';
 import { ConsumerClient, type ConsumerClientOptions } from './consumer-client';
 import { HttpError, TlsRejectedError } from './errors';
-import { readText } from './https-request';
+import { httpErrorFrom } from './http-errors';
+import { httpsRequest, readText } from './https-request';
 import { loadTlsIdentity } from './tls-identity';
 
 const sampleData = resolve(__dirname, '..', '..', 'sample-data');
@@ -58,8 +59,17 @@ describe('consumer client against the real authorization server and app', () => 
     expect(names).toEqual(['carbon-intensity', 'generation-mix', 'half-hourly-consumption']);
     const res = await client.getDataset('half-hourly-consumption');
     expect(res.status).toBe(200);
-    expect(res.interactionId).toBe(res.sentInteractionId);
     expect(await readText(res.body, 10_000_000)).toBe(readFileSync(join(sampleData, 'half-hourly-consumption.csv'), 'utf8'));
+  });
+
+  it('replaces a cached token the provider no longer accepts (revoked, or from a restarted server) and retries once', async () => {
+    const stale = { accessToken: 'revoked-or-unknown-token', tokenType: 'Bearer', expiresAt: Date.now() + 600_000 };
+    const stored: string[] = [];
+    const cache = { get: () => (stored.length ? undefined : stale), set: (_k: string, t: { accessToken: string }) => void stored.push(t.accessToken), delete: () => undefined };
+    const names = (await new ConsumerClient(consumerOptions({ cache })).listDatasets()).map((d) => d.name);
+    expect(names).toContain('carbon-intensity');
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).not.toBe(stale.accessToken);
   });
 
   it('reports an unknown dataset as HTTP 404', async () => {
@@ -79,14 +89,17 @@ describe('consumer client against the real authorization server and app', () => 
     const token = await new ConsumerClient(consumerOptions()).token();
     // the provider's own certificate is trusted by the terminator, but the token is not bound to it
     const pki = join(stateDir, 'pki');
-    const other = new ConsumerClient(consumerOptions({
+    const url = `${sandbox.url}carbon-intensity`;
+    const res = await httpsRequest({
+      url,
       tls: loadTlsIdentity({ certFile: join(pki, 'provider.crt'), keyFile: join(pki, 'provider.key'), caFile: sandbox.state.consumer.caFile }),
-      cache: { get: () => token, set: () => undefined, delete: () => undefined },
-    }));
-    const error = await other.getDataset('carbon-intensity').catch((e: unknown) => e);
+      headers: { authorization: `Bearer ${token.accessToken}` },
+    });
+    const error = httpErrorFrom(res.status, url, res.headers, await readText(res.body), true);
     expect(error).toBeInstanceOf(HttpError);
     expect(error).toMatchObject({ status: 401, error: 'invalid_token' });
     expect((error as HttpError).errorDescription).toBeTruthy();
+    expect(error.hint).toMatch(/same --cert/);
   });
 
   it('says it is us who refuse a server certificate from a CA we do not trust', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildHandle } from './child-process';
 
@@ -24,29 +24,43 @@ export interface ProviderAppProcess extends ChildHandle {
 /**
  * Starts the built provider app (`main.js --config <file>`) as a child with an IPC
  * channel and resolves once it reports `ready` (PM2's wait_ready protocol) and
- * its socket exists. Output goes to `logFile`'s descriptor.
+ * its socket exists.
  */
-export async function startProviderApp(
-  mainJs: string,
-  config: ProviderAppConfig,
-  workDir: string,
-  output: number,
-  timeoutMs = 20_000,
-): Promise<ProviderAppProcess> {
+export interface ProviderAppLaunch {
+  /** The built entry point. */
+  readonly mainJs: string;
+  /** Where its node_modules are (the build leaves packages external). */
+  readonly nodeModules: string;
+  /** Folder for its config file. */
+  readonly workDir: string;
+  /** Its stdout and stderr are appended here. */
+  readonly logFile: string;
+  /** @default 20000 */
+  readonly timeoutMs?: number;
+}
+
+export async function startProviderApp(launch: ProviderAppLaunch, config: ProviderAppConfig): Promise<ProviderAppProcess> {
+  const { mainJs, workDir, timeoutMs = 20_000 } = launch;
   const configFile = join(workDir, 'provider-app.json');
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   // a socket left by a killed run would make listen() fail with EADDRINUSE
   if (existsSync(config.socket)) rmSync(config.socket);
-  const child = spawn(process.execPath, [mainJs, '--config', configFile], {
-    stdio: ['ignore', output, output, 'ipc'],
-    env: { ...process.env, PROVIDER_CONFIG: configFile, NODE_ENV: process.env.NODE_ENV ?? 'development' },
-  });
+  const output = openSync(launch.logFile, 'a');
+  let child;
+  try {
+    child = spawn(process.execPath, [mainJs, '--config', configFile], {
+      stdio: ['ignore', output, output, 'ipc'],
+      env: { ...process.env, NODE_PATH: launch.nodeModules, NODE_ENV: process.env.NODE_ENV ?? 'development' },
+    });
+  } finally {
+    closeSync(output);
+  }
   const handle: ProviderAppProcess = { name: 'provider-app', child, configFile };
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
       child.kill('SIGKILL');
-      reject(new Error(`the provider app did not report ready within ${timeoutMs} ms`));
+      reject(new Error(`the provider app did not report ready within ${timeoutMs} ms${logTail(launch.logFile)}`));
     }, timeoutMs);
     const onMessage = (message: unknown): void => {
       if (message === 'ready') {
@@ -56,7 +70,7 @@ export async function startProviderApp(
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       cleanup();
-      reject(new Error(`the provider app exited during start-up (${code ?? signal})`));
+      reject(new Error(`the provider app exited during start-up (${code ?? signal})${logTail(launch.logFile)}`));
     };
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -70,4 +84,14 @@ export async function startProviderApp(
   child.channel?.unref();
   if (!existsSync(config.socket)) throw new Error(`the provider app said ready but ${config.socket} does not exist`);
   return handle;
+}
+
+/** The last lines of a log, to explain a failed start without sending the user digging. */
+function logTail(file: string, lines = 8): string {
+  try {
+    const tail = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n  ');
+    return tail ? `; last lines of ${file}:\n  ${tail}` : '';
+  } catch {
+    return '';
+  }
 }

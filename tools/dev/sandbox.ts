@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConsumerClient } from '../client/consumer-client';
 import { MemoryTokenCache } from '../client/token-cache';
@@ -82,7 +82,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     const { files: pki, created } = ensureDevPki(join(stateDir, 'pki'));
     log(created ? `dev PKI created in ${pki.dir}` : `dev PKI reused from ${pki.dir}`);
-    const built = await buildEntries(dirs.build, { 'provider-app': resolve(options.providerAppSource ?? join(repo, 'provider-app', 'main.ts')) });
+    const appSource = resolve(options.providerAppSource ?? join(repo, 'provider-app', 'main.ts'));
+    if (!existsSync(appSource)) throw new Error(`the provider app's entry point ${appSource} does not exist`);
+    const built = await buildEntries(dirs.build, { 'provider-app': appSource });
 
     const authz: AuthzHandle = await startAuthz({ pki, logFile: join(dirs.logs, 'authz-server.log'), clients: SANDBOX_CLIENTS, scope: SANDBOX_SCOPE });
     stops.push(() => authz.stop());
@@ -91,30 +93,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     log(`authorization server: ${authz.issuer} (pid ${authz.pid})`);
 
     const kind = chooseTerminator(options.terminator ?? 'auto', log);
-    const appLog = openSync(join(dirs.logs, 'provider-app.log'), 'a');
-    let app: ProviderAppProcess;
-    try {
-      app = await startProviderApp(
-        built['provider-app']!,
-        {
-          socket,
-          socketMode: '0660',
-          dataDir,
-          issuer: authz.issuer,
-          clientId: SANDBOX_CLIENTS.provider,
-          tlsCert: pki.providerCert,
-          tlsKey: pki.providerKey,
-          tlsCa: pki.caBundle,
-          scope: SANDBOX_SCOPE,
-          // nginx sends the file itself, like production; the Node terminator lets the app stream
-          ...(kind.kind === 'nginx' ? { accelRedirectPrefix: '/_datasets/' } : {}),
-        },
-        dirs.work,
-        appLog,
-      );
-    } finally {
-      closeSync(appLog);
-    }
+    const app: ProviderAppProcess = await startProviderApp(
+      { mainJs: built['provider-app']!, nodeModules: join(repo, 'node_modules'), workDir: dirs.work, logFile: join(dirs.logs, 'provider-app.log') },
+      {
+        socket,
+        socketMode: '0660',
+        dataDir,
+        issuer: authz.issuer,
+        clientId: SANDBOX_CLIENTS.provider,
+        tlsCert: pki.providerCert,
+        tlsKey: pki.providerKey,
+        tlsCa: pki.caBundle,
+        scope: SANDBOX_SCOPE,
+        // nginx sends the file itself, like production; the Node terminator lets the app stream
+        ...(kind.kind === 'nginx' ? { accelRedirectPrefix: '/_datasets/' } : {}),
+      },
+    );
     stops.push(() => waitForChildExit(app, 10_000));
     pids.app = app.child.pid!;
     app.child.once('exit', (code, signal) => !stopped && reportFailure(`the provider app exited (${code ?? signal})`));
