@@ -10,6 +10,10 @@ export interface AuthzClientConfig {
   readonly certFile?: string;
   /** Space-separated scopes the client may request. */
   readonly scope?: string;
+  /** Bind its access tokens to its certificate (`cnf.x5t#S256`). Tests turn this off to get an unbound token. @default true */
+  readonly certificateBoundAccessTokens?: boolean;
+  /** Overrides the server-wide access token lifetime for this client (e.g. 1 s to test expiry). */
+  readonly accessTokenTtlSeconds?: number;
 }
 
 /** The JSON file `node dist/tools/authz-server/main.js --config <file>` reads. Relative paths are relative to the file. */

@@ -55,7 +55,7 @@ export async function startAuthorizationServer(config: AuthzServerConfig, option
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   const child = spawn(process.execPath, [...entryCommand(), '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: join(__dirname, '..', '..', 'tsconfig.json') },
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {

@@ -25,7 +25,7 @@ function clientMetadata(config: AuthzServerConfig): Record<string, unknown>[] {
       client_id: client.clientId,
       token_endpoint_auth_method: 'tls_client_auth',
       tls_client_auth_subject_dn: subjectDn,
-      tls_client_certificate_bound_access_tokens: true,
+      tls_client_certificate_bound_access_tokens: client.certificateBoundAccessTokens !== false,
       grant_types: ['client_credentials'],
       response_types: [],
       redirect_uris: [],
@@ -49,7 +49,10 @@ function providerConfiguration(config: AuthzServerConfig): Record<string, unknow
     },
     jwks: { keys: [{ ...signingKey, kid: 'dev-signing', use: 'sig', alg: 'ES256' }] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    ttl: { ClientCredentials: config.accessTokenTtlSeconds ?? 600 },
+    ttl: {
+      ClientCredentials: (_ctx: unknown, _token: unknown, client: { clientId: string }) =>
+        config.clients.find((c) => c.clientId === client.clientId)?.accessTokenTtlSeconds ?? config.accessTokenTtlSeconds ?? 600,
+    },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
