@@ -118,8 +118,12 @@ export async function startServer(
           server.closeAllConnections();
         }, timeoutMs);
         timer.unref();
+        // A keep-alive connection whose response finishes during the drain becomes idle;
+        // close such connections as they appear instead of waiting for keepAliveTimeout.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         server.close(() => {
           clearTimeout(timer);
+          clearInterval(sweep);
           resolve();
         });
         server.closeIdleConnections();

@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer as createNetServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { removeStaleSocket, startServer, type RunningServer } from './server';
+import { escapedCert, FakeIntrospector, legacyCert, makeCerts, makeDataDir, memoryLogger, testApp } from './test-support/fixtures';
+
+/** One raw HTTP/1.1 request over a UNIX socket; resolves with the status line and body. */
+function rawRequest(socketPath: string, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath, () => socket.write(head));
+    let data = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (data += chunk));
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+  });
+}
+
+describe('startServer on a UNIX socket', () => {
+  let dir: string;
+  let running: RunningServer | undefined;
+  const { logger, lines } = memoryLogger();
+  const handler = (_req: unknown, res: { end: (s: string) => void }) => res.end('ok');
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'provider-sock-'));
+  });
+  afterEach(async () => {
+    await running?.drain(100);
+    running = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the socket with mode 0660 (or the configured mode)', async () => {
+    const socket = join(dir, 'p.sock');
+    running = await startServer(handler as never, { socket, socketMode: 0o660 }, logger);
+    expect(statSync(socket).mode & 0o777).toBe(0o660);
+    expect(statSync(socket).isSocket()).toBe(true);
+    await running.drain(100);
+    running = await startServer(handler as never, { socket, socketMode: 0o600 }, logger);
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+  });
+
+  it('removes a stale socket left by a crashed process and listens', async () => {
+    const socket = join(dir, 'p.sock');
+    // A real crash: a process listening on the socket is killed with SIGKILL, leaving the file.
+    const crashed = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`]);
+    await once(crashed.stdout!, 'data');
+    crashed.kill('SIGKILL');
+    await once(crashed, 'exit');
+    expect(statSync(socket).isSocket()).toBe(true);
+    running = await startServer(handler as never, { socket, socketMode: 0o660 }, logger);
+    expect(await rawRequest(socket, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 200/);
+    expect(lines.some((l) => l.includes('removed stale socket file'))).toBe(true);
+  });
+
+  it('refuses to remove a path that is not a socket', async () => {
+    const file = join(dir, 'not-a-socket');
+    writeFileSync(file, 'precious');
+    await expect(removeStaleSocket(file, logger)).rejects.toThrow(/is not a socket; refusing to remove it/);
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it('refuses to take over a socket another process is listening on', async () => {
+    const socket = join(dir, 'p.sock');
+    const other = createNetServer((c) => c.end());
+    other.listen(socket);
+    await once(other, 'listening');
+    try {
+      await expect(startServer(handler as never, { socket, socketMode: 0o660 }, logger)).rejects.toThrow(/another process is already listening/);
+    } finally {
+      other.close();
+    }
+  });
+
+  describe("nginx's legacy folded certificate header", () => {
+    const { alice } = makeCerts();
+    const data = makeDataDir();
+    afterAll(() => data.cleanup());
+    const folded = (token: string) =>
+      `GET /meters HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-OE-CLIENT-CERT: ${legacyCert(alice).replace(/\n/g, '\r\n')}\r\nConnection: close\r\n\r\n`;
+
+    it('is rejected by the strict parser and accepted when legacyCertHeader is on', async () => {
+      const fake = new FakeIntrospector();
+      const token = fake.bound('tok', alice);
+      const socket = join(dir, 'p.sock');
+      running = await startServer(testApp({ dataDir: data.dir, introspector: fake }).app, { socket, socketMode: 0o660 }, logger);
+      expect(await rawRequest(socket, folded(token))).toMatch(/^HTTP\/1.1 400/);
+      await running.drain(100);
+      running = await startServer(testApp({ dataDir: data.dir, introspector: fake }).app, { socket, socketMode: 0o660 }, logger, { lenientHeaders: true });
+      const res = await rawRequest(socket, folded(token));
+      expect(res).toMatch(/^HTTP\/1.1 200/);
+      expect(res).toContain('id,kwh');
+      // The escaped form works either way.
+      const escaped = `GET /meters HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-OE-CLIENT-CERT: ${escapedCert(alice)}\r\nConnection: close\r\n\r\n`;
+      expect(await rawRequest(socket, escaped)).toMatch(/^HTTP\/1.1 200/);
+    });
+  });
+});
