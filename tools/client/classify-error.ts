@@ -80,7 +80,7 @@ export function classifyNetworkError(error: unknown, ctx: ErrorContext): ClientE
       `TLS refused by us: the server certificate of ${target} was rejected because ${SERVER_CERT_REJECTED[code]} (${code})`,
       code === 'ERR_TLS_CERT_ALTNAME_INVALID'
         ? 'Use the host name the certificate was issued for.'
-        : 'Pass the CA bundle that signed the server certificate with --ca (for the sandbox: .dev state is used by default).',
+        : 'Pass the CA bundle that signed the server certificate with --ca.',
       code,
     );
   }

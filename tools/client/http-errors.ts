@@ -57,7 +57,7 @@ export function httpErrorFrom(
       // not JSON after all: keep what the challenge said
     }
   }
-  const hint = error ? HINTS[error] : status === 404 ? 'Check the dataset name (`list` shows what you may read).' : undefined;
+  const hint = (error ? HINTS[error] : undefined) ?? (status === 404 ? 'Check the dataset name (`list` shows what you may read).' : undefined);
   return new HttpError(status, url, error, description, headerValue(headers['x-fapi-interaction-id']), hint);
 }
 

@@ -129,7 +129,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       kind.kind === 'nginx' ? await startNginxTerminator(terminatorOptions, kind.bin) : await startNodeTerminator(terminatorOptions);
     stops.push(() => terminator.stop());
     Object.assign(pids, terminator.pids);
-    log(`terminator: ${terminator.description}`);
 
     const state: SandboxState = {
       version: 1,
