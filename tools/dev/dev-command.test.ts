@@ -109,6 +109,17 @@ describe.each([
     expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(repo, 'sample-data', 'carbon-intensity.csv'), 'utf8'));
   }, 40_000);
 
+  it("the banner's curl commands work as printed (token step, then the dataset)", () => {
+    const banner = run!.output.slice(run!.output.indexOf(READY));
+    const tokenStep = /^ {2}(TOKEN=\$\(curl[\s\S]*?access_token'\))$/m.exec(banner)?.[1];
+    const fetchStep = /^ {2}(curl --cert .*)$/m.exec(banner)?.[1];
+    expect(tokenStep).toBeDefined();
+    expect(fetchStep).toMatch(/-H "Authorization: Bearer \$TOKEN" https:\/\/localhost:\d+\/carbon-intensity$/);
+    const result = spawnSync('bash', ['-c', `set -euo pipefail\n${tokenStep}\n${fetchStep} --fail-with-body`], { cwd: repo, encoding: 'utf8', timeout: 20_000 });
+    expect([result.status, result.stderr]).toEqual([0, expect.not.stringMatching(/curl: \(\d+\)/)]);
+    expect(result.stdout).toBe(readFileSync(join(repo, 'sample-data', 'carbon-intensity.csv'), 'utf8'));
+  }, 30_000);
+
   it('stops everything it started on Ctrl-C (SIGINT)', async () => {
     const { pids, socket } = run!.state!;
     expect(Object.keys(pids).sort()).toEqual((env as NodeJS.ProcessEnv).SANDBOX_TERMINATOR === 'node' ? ['app', 'authz', 'sandbox'] : ['app', 'authz', 'nginx', 'sandbox']);
