@@ -16,6 +16,8 @@ function fixtureProject(): string {
     'host/scripts/setup.test.ts': 'never shipped\n',
     'nginx/templates/mtls.conf': 'server { listen {{port}}; }\n',
     'nginx/.editor-backup': 'never shipped\n',
+    'nginx/render-template.ts': 'export {}; // TypeScript never ships\n',
+    'host/test-support/fixture.pem': 'never shipped\n',
   };
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
@@ -34,7 +36,7 @@ describe('buildHostBundle', () => {
   };
   afterAll(() => roots.forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
 
-  it('builds the app into one runnable file and copies host/, nginx/ and the PM2 file without tests', async () => {
+  it('builds the app into one runnable file and copies host/, nginx/ and the PM2 file without TypeScript or tests', async () => {
     const root = project();
     const out = path.join(root, 'dist', 'host-bundle');
     const { version } = await buildHostBundle({ root, outDir: out });
@@ -46,6 +48,8 @@ describe('buildHostBundle', () => {
     expect(fs.readFileSync(path.join(out, 'nginx/templates/mtls.conf'), 'utf8')).toBe('server { listen {{port}}; }\n');
     expect(fs.existsSync(path.join(out, 'host/scripts/setup.test.ts'))).toBe(false);
     expect(fs.existsSync(path.join(out, 'nginx/.editor-backup'))).toBe(false);
+    expect(fs.existsSync(path.join(out, 'nginx/render-template.ts'))).toBe(false);
+    expect(fs.existsSync(path.join(out, 'host/test-support'))).toBe(false);
     expect(fs.statSync(path.join(out, 'host/scripts/setup.sh')).mode & 0o111).toBe(0o111);
     expect(version).toMatch(/^[0-9a-f]{32}$/);
     expect(fs.readFileSync(path.join(out, 'VERSION'), 'utf8')).toBe(`${version}\n`);

@@ -33,10 +33,10 @@ export class BundleError extends Error {
   }
 }
 
-/** Test files and editor/OS litter never ship. */
+/** TypeScript (tests included: the host has no TS toolchain; the app ships compiled), test folders and litter never ship. */
 function shipped(source: string): boolean {
   const base = path.basename(source);
-  return !base.startsWith('.') && !/\.test\.ts$/.test(base) && base !== '__snapshots__' && base !== 'test-support';
+  return !base.startsWith('.') && !/\.ts$/.test(base) && !['__snapshots__', 'test-support', 'fixtures'].includes(base);
 }
 
 export async function buildHostBundle(options: BundleOptions): Promise<BundleResult> {
