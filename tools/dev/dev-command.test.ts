@@ -4,7 +4,7 @@
  * the process group, as a terminal sends it), then nothing left running.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isAlive, type SandboxState } from './sandbox-state';
@@ -94,7 +94,15 @@ describe.each([
     expect(run!.output).toMatch(/dev PKI created in /);
     expect(run!.output).toMatch(terminatorLine);
     expect(run!.output).toContain(`URL        ${run!.state!.url}`);
-    expect(existsSync(join(run!.stateDir, 'pki', 'consumer.key'))).toBe(true);
+    expect(statSync(join(run!.stateDir, 'pki', 'consumer.key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps private keys and tokens out of its output, logs and state file', () => {
+    const logs = readdirSync(join(run!.stateDir, 'logs')).map((f) => readFileSync(join(run!.stateDir, 'logs', f), 'utf8'));
+    for (const text of [run!.output, readFileSync(join(run!.stateDir, 'sandbox.json'), 'utf8'), ...logs]) {
+      expect(text).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+      expect(text).not.toMatch(/"access_token"|Bearer [A-Za-z0-9_-]{20,}/);
+    }
   });
 
   it('serves a dataset the client CLI fetches with the sandbox identity', () => {

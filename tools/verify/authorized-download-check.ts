@@ -26,7 +26,8 @@ export async function checkAuthorizedDownload(settings: ConsumerSettings, datase
     const { tokenEndpoint } = await client.discover();
     results.push(pass(TOKEN, `from ${tokenEndpoint}, expires in ${Math.round((token.expiresAt - now()) / 1000)}s${token.scope ? `, scope ${token.scope}` : ''}`));
   } catch (error) {
-    return [fail(TOKEN, reason(error))];
+    // the rest needs the token: say so rather than leave the lines out
+    return [fail(TOKEN, reason(error)), ...[DOWNLOAD, INTERACTION_ID, DATE].map((name) => fail(name, 'not checked: no token'))];
   }
   let name = dataset;
   try {
@@ -63,7 +64,7 @@ export async function checkAuthorizedDownload(settings: ConsumerSettings, datase
           : pass(DATE, res.headers.date!),
     );
   } catch (error) {
-    results.push(fail(DOWNLOAD, `${name ?? '(first listed)'}: ${reason(error)}`));
+    results.push(fail(DOWNLOAD, `${name ?? '(first listed)'}: ${reason(error)}`), ...[INTERACTION_ID, DATE].map((n) => fail(n, 'not checked: no download')));
   }
   return results;
 }
