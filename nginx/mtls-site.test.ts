@@ -54,7 +54,7 @@ beforeAll(async () => {
   upstream = createServer((req, res) => {
     seenByApp.push(req.headers);
     if (req.url === '/accel') {
-      res.writeHead(200, { 'X-Accel-Redirect': '/_datasets/small.csv', 'Content-Type': 'text/csv' });
+      res.writeHead(200, { 'X-Accel-Redirect': '/_datasets/small.csv', 'Content-Type': 'text/csv', 'x-fapi-interaction-id': 'accel-interaction-1' });
       res.end();
       return;
     }
@@ -182,6 +182,7 @@ describe('mTLS site', () => {
   it('sends the dataset file named by X-Accel-Redirect, and hides /_datasets/ from clients', async () => {
     const accel = await get('/accel');
     expect(accel.ok && [accel.status, accel.body.toString()]).toEqual([200, SMALL_CSV]);
+    expect(accel.ok && accel.headers['x-fapi-interaction-id']).toBe('accel-interaction-1');
     const direct = await get('/_datasets/small.csv');
     expect(direct.ok && direct.status).not.toBe(200);
   });

@@ -151,10 +151,12 @@ describe('setup.sh on a fresh host', () => {
 });
 
 describe('a consumer over mTLS with a certificate-bound token', () => {
-  it('downloads a dataset byte for byte', async () => {
+  it('downloads a dataset byte for byte, with the FAPI headers (sent by nginx via X-Accel-Redirect)', async () => {
     const response = await get(`/${DATASET}`);
     expectStatus(response, 200);
     expect(response.ok && response.body.equals(datasetBytes)).toBe(true);
+    expect(response.ok && response.headers['x-fapi-interaction-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.ok && response.headers.date).toBeTruthy();
   });
 
   it('also over TLS 1.2 with a FAPI cipher suite', async () => {
