@@ -53,20 +53,30 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  // listen from the start: a Ctrl-C during start-up must still clean up, not kill us mid-way
+  let signalled: string | undefined;
+  let wake: (reason: string) => void = () => undefined;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      signalled ??= signal;
+      wake(signal);
+    });
+  }
   let sandbox;
   try {
     sandbox = await startSandbox({ ...options, log });
   } catch (error) {
-    log(`dev: the sandbox did not start: ${(error as Error).message}`);
-    return 1;
+    log(signalled ? `dev: interrupted (${signalled}) during start-up; stopped what had started` : `dev: the sandbox did not start: ${(error as Error).message}`);
+    return signalled ? 0 : 1;
   }
-  process.stdout.write(sandbox.instructions);
-  const reason = await new Promise<string>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
+  const failed = sandbox.failed;
+  const reason = signalled ?? (await new Promise<string>((resolve) => {
+    wake = resolve;
+    process.stdout.write(sandbox.instructions);
     // Ctrl-C reaches the children too (same process group) and one may exit before
     // our own handler runs: a signal arriving just after a child's exit wins
-    void sandbox.failed.then((why) => setTimeout(() => resolve(why), 300));
-  });
+    void failed.then((why) => setTimeout(() => resolve(why), 300));
+  }));
   log(`\nStopping (${reason})…`);
   await sandbox.stop();
   log('Stopped: every process the sandbox started has exited.');

@@ -67,6 +67,7 @@ export async function startNginxTerminator(options: TerminatorOptions, nginxBin:
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const handle: ChildHandle = { name: 'nginx', child };
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`${code ?? signal}`)));
   try {
     await waitForPort(options.listenHost, httpsPort, handle, 10_000);
   } catch (error) {
@@ -79,6 +80,7 @@ export async function startNginxTerminator(options: TerminatorOptions, nginxBin:
     kind: 'nginx',
     port: httpsPort,
     pids: { nginx: child.pid! },
+    exited,
     description: `nginx ${nginxVersion(nginxBin)} (${nginxBin}) on ${options.listenHost}:${httpsPort}${v6 ? ` and [::1]:${httpsPort}` : ''}, site rendered from nginx/templates/mtls-site.conf.tmpl`,
     stop: () => waitForChildExit(handle, 5000),
   };

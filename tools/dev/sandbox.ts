@@ -129,6 +129,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       kind.kind === 'nginx' ? await startNginxTerminator(terminatorOptions, kind.bin) : await startNodeTerminator(terminatorOptions);
     stops.push(() => terminator.stop());
     Object.assign(pids, terminator.pids);
+    void terminator.exited?.then((why) => !stopped && reportFailure(`${terminator.kind} exited (${why})`));
 
     const state: SandboxState = {
       version: 1,

@@ -27,5 +27,7 @@ export interface Terminator {
   readonly pids: Readonly<Record<string, number>>;
   /** One line for the banner: what runs, where. */
   readonly description: string;
+  /** For a terminator in its own process: resolves with a reason when that process exits. */
+  readonly exited?: Promise<string>;
   stop(): Promise<void>;
 }
