@@ -78,6 +78,22 @@ describe('TLS refusals say which side refused', () => {
     }
   });
 
+  it('--resolve pins a host name to an address while TLS still checks that name', async () => {
+    const named = issueServerCert(trusted, { commonName: 'provider.example', dnsNames: ['provider.example'] });
+    const other = await startServer(named);
+    try {
+      const port = new URL(other.url).port;
+      const res = await httpsRequest({
+        url: `https://provider.example:${port}/`,
+        tls: { cert: goodClient.certPem, key: goodClient.keyPem, ca: trusted.certPem },
+        resolve: { 'provider.example': '127.0.0.1' },
+      });
+      expect([res.status, await readText(res.body)]).toEqual([200, 'hello']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('the server refuses when we send no client certificate', async () => {
     const error = await refusal({ ca: trusted.certPem });
     expect(error.side).toBe('server');
