@@ -147,12 +147,12 @@ export class ConsumerClient {
       const text = await readText(res.body).catch(() => '');
       throw httpErrorFrom(res.status, url, res.headers, text, true);
     }
-    const length = Number(res.headers['content-length']);
+    const length = headerValue(res.headers['content-length']);
     return {
       url,
       status: res.status,
       headers: res.headers,
-      size: Number.isFinite(length) && headerValue(res.headers['content-length']) !== undefined ? length : undefined,
+      size: length === undefined ? undefined : Number(length),
       interactionId: headerValue(res.headers['x-fapi-interaction-id']),
       sentInteractionId,
       body: res.body,
