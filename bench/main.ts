@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { startProviderReplica, type ProviderReplica } from '../tools/replica/provider-replica';
 import { repoRoot } from '../tools/replica/paths';
-import { measureDownload, runLoad, type Tls } from './load';
+import { measureDownload, runLoad, type DownloadResult, type Tls } from './load';
 import { RssSampler } from './rss-sampler';
 import { formatTable } from './table';
 
@@ -23,7 +23,7 @@ const SMALL_ROWS = 60;
 const LARGE_BYTES = Number(process.env.BENCH_LARGE_MB ?? 512) * 1024 * 1024;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const DOWNLOADS = Number(process.env.BENCH_DOWNLOADS ?? 2);
+const DOWNLOADS = Number(process.env.BENCH_DOWNLOADS ?? 3);
 
 function smallCsv(): Buffer {
   const lines = ['mpan,interval_start,interval_end,consumption_kwh,reading_type'];
@@ -44,6 +44,13 @@ async function writeLargeCsv(file: string, bytes: number): Promise<void> {
   }
   out.end();
   await once(out, 'finish');
+}
+
+/** Total bytes over total time of several download runs. */
+function combine(runs: readonly DownloadResult[]): DownloadResult {
+  const bytes = runs.reduce((sum, run) => sum + run.bytes, 0);
+  const seconds = runs.reduce((sum, run) => sum + run.bytes / 1e6 / run.megabytesPerSecond, 0);
+  return { bytes, megabytesPerSecond: bytes / 1e6 / seconds, errors: runs.reduce((sum, run) => sum + run.errors, 0) };
 }
 
 async function main(): Promise<void> {
@@ -71,7 +78,7 @@ async function main(): Promise<void> {
     const auth = { Authorization: `Bearer ${token}` };
     const load = (path: string, headers: Record<string, string> = {}) =>
       runLoad({ origin, path, tls, headers, expectedBytes: small.length, connections: CONNECTIONS, durationMs: DURATION_MS });
-    const download = (path: string, headers: Record<string, string> = {}) => measureDownload({ origin, path, tls, headers, expectedBytes: largeBytes, times: DOWNLOADS });
+    const download = (path: string, headers: Record<string, string> = {}, times = 1) => measureDownload({ origin, path, tls, headers, expectedBytes: largeBytes, times });
 
     // Warm the token cache and the connections.
     await runLoad({ origin, path: '/small', tls, headers: auth, expectedBytes: small.length, connections: 4, durationMs: 1000 });
@@ -83,8 +90,15 @@ async function main(): Promise<void> {
     const accelRss = new RssSampler(() => accelPids).start();
     const rssBaseline = accelRss.current();
     process.stderr.write('large file: nginx static, X-Accel-Redirect…\n');
-    const largeStatic = await download('/large-static.csv');
-    const largeAccel = await download('/large', auth);
+    // Interleaved, so that a burst of load from elsewhere on the machine hits both alike.
+    const staticRuns: DownloadResult[] = [];
+    const accelRuns: DownloadResult[] = [];
+    for (let i = 0; i < DOWNLOADS; i += 1) {
+      staticRuns.push(await download('/large-static.csv'));
+      accelRuns.push(await download('/large', auth));
+    }
+    const largeStatic = combine(staticRuns);
+    const largeAccel = combine(accelRuns);
     const accelPeak = accelRss.stop();
 
     process.stderr.write('switching the app to streaming (PH_ACCEL_REDIRECT=false, update.sh)…\n');
@@ -97,7 +111,7 @@ async function main(): Promise<void> {
     const streamRss = new RssSampler(() => streamPids).start();
     const streamBaseline = streamRss.current();
     process.stderr.write('large file: app streaming…\n');
-    const largeStream = await download('/large', auth);
+    const largeStream = await download('/large', auth, DOWNLOADS);
     const streamPeak = streamRss.stop();
 
     const ms = (value: number) => value.toFixed(2);
