@@ -1,4 +1,4 @@
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import { join } from 'node:path';
 
 /**
@@ -21,5 +21,7 @@ export async function buildEntries(outDir: string, entries: Readonly<Record<stri
     sourcemap: 'inline',
     logLevel: 'warning',
   });
+  // esbuild keeps a service process for further builds; the sandbox builds once
+  await stop();
   return Object.fromEntries(Object.keys(entries).map((name) => [name, join(outDir, `${name}.js`)]));
 }
