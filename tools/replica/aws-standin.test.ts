@@ -1,0 +1,69 @@
+/** The replica's AWS CLI stand-in behaves like the real CLI where the host scripts depend on it. */
+import { spawnSync } from 'node:child_process';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+let root: string;
+const bucket = () => join(root, 's3', 'bucket');
+
+function aws(...args: string[]) {
+  const result = spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(__dirname, 'aws-standin.ts'), '--region', 'eu-west-2', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PH_AWS_STANDIN_ROOT: root },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'aws-standin-'));
+  mkdirSync(join(bucket(), 'data'), { recursive: true });
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+it('prints a parameter value as text, and fails like the CLI for a missing one', () => {
+  mkdirSync(join(root, 'ssm', 'app'), { recursive: true });
+  writeFileSync(join(root, 'ssm', 'app', 'key'), 'secret-value\n');
+  expect(aws('ssm', 'get-parameter', '--name', '/app/key', '--with-decryption', '--query', 'Parameter.Value', '--output', 'text').stdout).toBe('secret-value\n');
+  const missing = aws('ssm', 'get-parameter', '--name', '/app/nope', '--query', 'Parameter.Value', '--output', 'text');
+  expect(missing.status).toBe(1);
+  expect(missing.stderr).toContain('ParameterNotFound');
+});
+
+it('never logs a value, only the call', () => {
+  mkdirSync(join(root, 'ssm', 'app'), { recursive: true });
+  writeFileSync(join(root, 'ssm', 'app', 'key'), 'secret-value\n');
+  aws('ssm', 'get-parameter', '--name', '/app/key', '--query', 'Parameter.Value', '--output', 'text');
+  const log = readFileSync(join(root, 'calls.log'), 'utf8');
+  expect(log).toContain('ssm get-parameter');
+  expect(log).not.toContain('secret-value');
+});
+
+it('s3 ls exits 1 for a missing key and 0 for an existing one', () => {
+  writeFileSync(join(bucket(), 'backup.tgz'), 'x');
+  expect(aws('s3', 'ls', 's3://bucket/backup.tgz').status).toBe(0);
+  expect(aws('s3', 'ls', 's3://bucket/other.tgz').status).toBe(1);
+});
+
+it('s3 sync --delete downloads changes by rename, so a hard-linked old copy keeps its content', () => {
+  const dest = join(root, 'local');
+  const previous = join(root, 'previous');
+  writeFileSync(join(bucket(), 'data', 'a.csv'), 'v1\n');
+  writeFileSync(join(bucket(), 'data', 'b.csv'), 'b\n');
+  expect(aws('s3', 'sync', '--delete', 's3://bucket/data/', dest).status).toBe(0);
+  mkdirSync(previous);
+  linkSync(join(dest, 'a.csv'), join(previous, 'a.csv'));
+
+  writeFileSync(join(bucket(), 'data', 'a.csv'), 'v2, longer\n');
+  rmSync(join(bucket(), 'data', 'b.csv'));
+  expect(aws('s3', 'sync', '--only-show-errors', '--delete', 's3://bucket/data/', dest).status).toBe(0);
+  expect(readFileSync(join(dest, 'a.csv'), 'utf8')).toBe('v2, longer\n');
+  expect(readFileSync(join(previous, 'a.csv'), 'utf8')).toBe('v1\n');
+  expect(() => statSync(join(dest, 'b.csv'))).toThrow();
+});
+
+it('refuses a command it does not implement, naming it', () => {
+  const result = aws('ec2', 'describe-instances');
+  expect(result.status).toBe(255);
+  expect(result.stderr).toContain('does not implement "aws ec2 describe-instances"');
+});
