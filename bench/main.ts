@@ -8,7 +8,7 @@
  *
  * Prints the table and the targets from issue 4; writes .bench/results.json.
  */
-import { createWriteStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -154,6 +154,7 @@ async function main(): Promise<void> {
     if (errors > 0) process.exitCode = 1;
   } finally {
     await provider?.stop();
+    rmSync(largeFile, { force: true });
   }
 }
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIntermediateCa, createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../tools/pki';
 import { freePort } from '../tools/replica/free-port';
+import { secondLoopbackListen } from '../tools/replica/loopback';
 import { mtlsRequest, type MtlsRequestOptions } from '../tools/replica/mtls-request';
 import { createNginxPrefix, startNginx, stopNginx } from '../tools/replica/nginx-process';
 import { nginxSourceDir, renderMtlsSite } from './sites';
@@ -71,9 +72,9 @@ beforeAll(async () => {
     renderMtlsSite({
       serverName: 'localhost',
       httpListenV4: `127.0.0.1:${httpPort}`,
-      httpListenV6: `[::1]:${httpPort}`,
+      httpListenV6: await secondLoopbackListen(httpPort),
       httpsListenV4: `127.0.0.1:${httpsPort}`,
-      httpsListenV6: `[::1]:${httpsPort}`,
+      httpsListenV6: await secondLoopbackListen(httpsPort),
       httpsOrigin: `https://localhost:${httpsPort}`,
       acmeWebroot: join(dir, 'acme'),
       logDir: join(dir, 'logs'),

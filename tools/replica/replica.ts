@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { type AcmeServer, startAcmeServer } from './acme-server';
 import { alive, ChildProcesses, signal, sleep } from './child-processes';
 import { freePort } from './free-port';
+import { secondLoopbackListen } from './loopback';
 import { startImdsStandin, type ImdsStandin } from './imds-standin';
 import { createNginxPrefix, type NginxPrefix } from './nginx-process';
 import { repoRoot } from './paths';
@@ -102,7 +103,7 @@ export class Replica {
     this.writeAws(identity, datasets, publicFiles);
     this.writeHostEnv(identity);
     writeFileSync(this.path('etc', 'provider-host', 'issuer-ca.pem'), identity.issuerCaPem, { mode: 0o644 });
-    this.env = this.scriptEnv(nginxUser);
+    this.env = this.scriptEnv(nginxUser, await secondLoopbackListen(this.httpPort), await secondLoopbackListen(this.httpsPort));
   }
 
   private installBundle(bundleDir: string): void {
@@ -172,7 +173,7 @@ export class Replica {
   }
 
   /** Only paths, ports and commands: the settings come from host.env, as on EC2. */
-  private scriptEnv(nginxUser: string): NodeJS.ProcessEnv {
+  private scriptEnv(nginxUser: string, httpListenV6: string, httpsListenV6: string): NodeJS.ProcessEnv {
     const nginx = this.nginx!;
     const home = this.path('home', this.appUser);
     return {
@@ -195,9 +196,9 @@ export class Replica {
       PH_NGINX_SHARE: this.path('etc', 'nginx', 'provider-host'),
       PH_NGINX_LOG_DIR: this.path('var', 'log', 'nginx'),
       PH_HTTP_LISTEN_V4: `127.0.0.1:${this.httpPort}`,
-      PH_HTTP_LISTEN_V6: `[::1]:${this.httpPort}`,
+      PH_HTTP_LISTEN_V6: httpListenV6,
       PH_HTTPS_LISTEN_V4: `127.0.0.1:${this.httpsPort}`,
-      PH_HTTPS_LISTEN_V6: `[::1]:${this.httpsPort}`,
+      PH_HTTPS_LISTEN_V6: httpsListenV6,
       PH_HTTPS_ORIGIN: `https://${this.domain}:${this.httpsPort}`,
       PH_LE_DIR: this.path('etc', 'letsencrypt'),
       PH_LE_WORK_DIR: this.path('var', 'lib', 'letsencrypt'),
