@@ -151,6 +151,14 @@ describe('client CLI next to the sandbox (no options)', () => {
     expect(second.out).toBe(first.out);
     expect(second.err).toMatch(/from cache/);
     expect(statSync(join(stateDir, 'client', 'tokens.json')).mode & 0o777).toBe(0o600);
+    const json = await cli(['token', '--json']);
+    expect(JSON.parse(json.out)).toEqual({
+      access_token: first.out.trim(),
+      token_type: expect.stringMatching(/^bearer$/i),
+      expires_in: expect.any(Number),
+      expires_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      scope: 'datasets:read',
+    });
   });
 
   it('list and get -o write what the provider serves', async () => {
