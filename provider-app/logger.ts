@@ -28,6 +28,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         censor: '[redacted]',
       },
     },
-    destination ?? pino.destination({ fd: 1, sync: true }),
+    // process.stdout, not fd 1: PM2's cluster mode captures logs by wrapping process.stdout.write,
+    // so a raw write to fd 1 would never reach `pm2 logs`.
+    destination ?? process.stdout,
   );
 }

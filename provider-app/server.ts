@@ -2,7 +2,8 @@ import cluster from 'node:cluster';
 import { promises as fs } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import net, { type Socket } from 'node:net';
 import type { Logger } from 'pino';
 
 export type ListenTarget = { readonly socket: string; readonly socketMode: number } | { readonly port: number; readonly host: string };
@@ -82,6 +83,26 @@ export async function startServer(
   // Folded (obs-fold) header lines are rejected by Node's strict parser; only the lenient
   // one accepts nginx's legacy tab-indented certificate header.
   const server = createServer({ insecureHTTPParser: options.lenientHeaders === true }, app);
+  // Connection bookkeeping for the drain. Node's own server.close() also destroys every
+  // connection without an active request, including one just accepted whose request has
+  // not arrived yet (PM2's cluster primary may hand one over right before the close): the
+  // client would see a reset. So only connections that have finished a response are idle.
+  const idleAfterResponse = new Set<Socket>();
+  const pending = new Set<ServerResponse>();
+  server.on('connection', (socket: Socket) => {
+    socket.once('close', () => idleAfterResponse.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    idleAfterResponse.delete(socket);
+    if (draining) res.setHeader('Connection', 'close');
+    pending.add(res);
+    res.once('finish', () => {
+      if (draining) socket.end();
+      else idleAfterResponse.add(socket);
+    });
+    res.once('close', () => pending.delete(res));
+  });
   // nginx keeps upstream connections alive; keep ours open a little longer than its idle timeout.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -118,15 +139,14 @@ export async function startServer(
           server.closeAllConnections();
         }, timeoutMs);
         timer.unref();
-        // A keep-alive connection whose response finishes during the drain becomes idle;
-        // close such connections as they appear instead of waiting for keepAliveTimeout.
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
-        server.close(() => {
+        // Stop listening without http.Server.close()'s closeIdleConnections() (see above).
+        net.Server.prototype.close.call(server, () => {
           clearTimeout(timer);
-          clearInterval(sweep);
           resolve();
         });
-        server.closeIdleConnections();
+        // In-flight requests answer with Connection: close; kept-alive idle ones end now.
+        for (const res of pending) if (!res.headersSent) res.setHeader('Connection', 'close');
+        for (const socket of idleAfterResponse) socket.end();
       }),
   };
 }
