@@ -8,6 +8,7 @@
 #  2. secrets (SSM) and trust bundle  6. the app under PM2 (+ boot persistence, log rotation)
 #  3. datasets and public files (S3)  7. renewal timer (deploy hook: reload nginx, back up)
 #  4. certificate: restore the backup, or bootstrap site + wait for DNS + certbot
+#     (and a new one when the configured ACME directory changed)
 set -euo pipefail
 umask 022
 PH_SCRIPT_NAME=setup.sh
@@ -46,10 +47,11 @@ main() {
   install_nginx_share || true
 
   if ! have_certificate; then
+    # Port 80 must answer ACME challenges before there is a certificate.
     install_bootstrap_site || true
     nginx_apply
-    ensure_certificate
   fi
+  ensure_certificate
 
   if install_mtls_site; then nginx_apply; else nginx_ensure_running; fi
 

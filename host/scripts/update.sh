@@ -42,6 +42,8 @@ main() {
   fetch_trust_bundle && reload_nginx=0
   # The app may index the datasets: reload it after a swap too (no downtime).
   sync_content && reload_app_needed=0
+  # Switching between Let's Encrypt staging and production is a host.env change.
+  ensure_certificate
   install_nginx_share && reload_nginx=0
   install_mtls_site && reload_nginx=0
   ((reload_nginx == 0)) && nginx_apply

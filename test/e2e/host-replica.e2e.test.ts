@@ -16,6 +16,8 @@ import { servedCertificate } from './served-certificate';
 const SAMPLE = join(__dirname, '..', '..', 'sample-data');
 const DATASET = 'half-hourly-consumption';
 const datasetBytes = readFileSync(join(SAMPLE, `${DATASET}.csv`));
+/** What the dataset holds now (the dataset update test changes it). */
+let servedBytes = datasetBytes;
 
 let provider: ProviderReplica;
 let consumerToken: string;
@@ -68,7 +70,7 @@ function managedTreeDigest(): string {
   return hash.digest('hex');
 }
 
-async function underTraffic(operation: () => Promise<void>, acceptedBodies: Buffer[] = [datasetBytes]): Promise<TrafficResult> {
+async function underTraffic(operation: () => Promise<void>, acceptedBodies: Buffer[] = [servedBytes]): Promise<TrafficResult> {
   const { replica, pki, siteCaPem } = provider;
   const traffic = new Traffic({
     port: replica.httpsPort,
@@ -273,6 +275,27 @@ describe('operations under traffic, zero failed requests', () => {
     expect(result.failures).toEqual([]);
     const response = await get(`/${DATASET}`);
     expect(response.ok && response.body.equals(updated)).toBe(true);
+    servedBytes = updated;
+  });
+});
+
+describe('a change of ACME directory (e.g. staging to production)', () => {
+  it('update.sh replaces the certificate in place, under traffic', async () => {
+    const { replica, pki, siteCaPem } = provider;
+    const before = await servedCertificate(replica.httpsPort, replica.domain, siteCaPem, pki.consumer.chainPem, pki.consumer.keyPem);
+    // The same pebble under another name: a different directory URL, as production is to staging.
+    replica.setEnv('PH_ACME_SERVER', replica.acme!.directoryUrl.replace('127.0.0.1', 'localhost'));
+    let update = { code: -1, output: '' };
+    const result = await underTraffic(async () => {
+      update = await replica.runHostScript('update');
+    });
+    expect(update.code).toBe(0);
+    expect(update.output).toContain('the settings ask for https://localhost:');
+    expect(result.failures).toEqual([]);
+    const after = await servedCertificate(replica.httpsPort, replica.domain, siteCaPem, pki.consumer.chainPem, pki.consumer.keyPem);
+    expect(after.serialNumber).not.toBe(before.serialNumber);
+    const again = await replica.runHostScript('update');
+    expect(again.output).toContain('update complete: 0 change(s)');
   });
 });
 

@@ -13,6 +13,22 @@ have_certificate() {
   [[ -s $PH_LE_LIVE/fullchain.pem && -s $PH_LE_LIVE/privkey.pem ]]
 }
 
+# The ACME directory the settings ask for.
+acme_directory() {
+  if [[ -n $PH_ACME_SERVER ]]; then
+    printf '%s\n' "$PH_ACME_SERVER"
+  elif [[ $PH_ACME_STAGING == true ]]; then
+    printf '%s\n' https://acme-staging-v02.api.letsencrypt.org/directory
+  else
+    printf '%s\n' https://acme-v02.api.letsencrypt.org/directory
+  fi
+}
+
+# The directory the current certificate came from (certbot records it).
+certificate_directory() {
+  sed -n 's/^server = //p' "$PH_LE_DIR/renewal/$PH_DOMAIN.conf" 2>/dev/null | head -n 1
+}
+
 certbot_dirs() {
   printf '%s\n' --config-dir "$PH_LE_DIR" --work-dir "$PH_LE_WORK_DIR" --logs-dir "$PH_LE_LOGS_DIR"
 }
@@ -81,7 +97,7 @@ wait_for_dns() {
 request_certificate() {
   local -a args dirs
   mapfile -t dirs < <(certbot_dirs)
-  args=(certonly --non-interactive --agree-tos "${dirs[@]}"
+  args=(certonly --non-interactive --agree-tos "${dirs[@]}" "$@"
     --webroot --webroot-path "$PH_ACME_WEBROOT"
     --domain "$PH_DOMAIN" --cert-name "$PH_DOMAIN"
     --key-type rsa --rsa-key-size "$PH_RSA_KEY_SIZE"
@@ -91,22 +107,27 @@ request_certificate() {
     # Through bash: the bundle's zip may not keep the executable bit.
     --deploy-hook "bash $PH_SCRIPTS/certbot-deploy-hook.sh")
   if [[ -n $PH_ACME_EMAIL ]]; then args+=(--email "$PH_ACME_EMAIL"); else args+=(--register-unsafely-without-email); fi
-  if [[ -n $PH_ACME_SERVER ]]; then
-    args+=(--server "$PH_ACME_SERVER")
-  elif [[ $PH_ACME_STAGING == true ]]; then
-    args+=(--staging)
-  fi
-  local server=${PH_ACME_SERVER:-letsencrypt}
-  [[ -z $PH_ACME_SERVER && $PH_ACME_STAGING == true ]] && server="letsencrypt staging"
-  log "requesting a certificate for $PH_DOMAIN from $server"
+  args+=(--server "$(acme_directory)")
+  log "requesting a certificate for $PH_DOMAIN from $(acme_directory)"
   "$PH_CERTBOT" "${args[@]}" || die "certbot could not obtain a certificate for $PH_DOMAIN; see $PH_LE_LOGS_DIR/letsencrypt.log"
   have_certificate || die "certbot succeeded but $PH_LE_LIVE has no certificate"
   changed "$PH_LE_LIVE (issued)"
 }
 
+# A certificate from the configured ACME directory: kept, restored from the
+# backup, or requested. One from another directory (staging switched to
+# production, or back) is replaced in the same lineage.
 ensure_certificate() {
-  have_certificate && return 0
-  restore_certificate && return 0
+  local wanted current
+  wanted=$(acme_directory)
+  if ! have_certificate && ! restore_certificate; then
+    wait_for_dns
+    request_certificate
+    return 0
+  fi
+  current=$(certificate_directory)
+  [[ $current == "$wanted" ]] && return 0
+  log "the certificate for $PH_DOMAIN comes from ${current:-an unknown ACME directory}, the settings ask for $wanted: replacing it"
   wait_for_dns
-  request_certificate
+  request_certificate --force-renewal
 }
