@@ -38,5 +38,7 @@ export function sendError(res: Response, error: HttpError, realm = 'provider'): 
     res.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
   }
   if (error.extra.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.extra.retryAfterSeconds));
-  res.json({ error: error.code, error_description: error.description, ...(error.extra.scope ? { scope: error.extra.scope } : {}) });
+  // res.end, not res.json: an error is not a cacheable representation, so no ETag.
+  res.set('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify({ error: error.code, error_description: error.description, ...(error.extra.scope ? { scope: error.extra.scope } : {}) }));
 }
