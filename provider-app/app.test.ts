@@ -129,6 +129,16 @@ describe('provider app', () => {
       expect(res.body.error_description).toMatch(/future/);
     });
 
+    it('refuses a token the authorization server says is not a bearer access token', async () => {
+      fake.bound('refresh', alice);
+      fake.tokens.set('refresh', { ...fake.tokens.get('refresh')!, token_type: 'refresh_token' });
+      const res = await get('/meters', 'refresh');
+      expectError(res, 401, 'invalid_token');
+      expect(res.body.error_description).toMatch(/not a bearer access token/);
+      fake.tokens.set('refresh', { ...fake.tokens.get('refresh')!, token_type: 'Bearer' });
+      expect((await get('/meters', 'refresh')).status).toBe(200);
+    });
+
     it('refuses a token that is not certificate-bound (no cnf)', async () => {
       fake.bound('unbound', alice);
       fake.tokens.set('unbound', { ...fake.tokens.get('unbound')!, cnf: undefined });

@@ -32,6 +32,8 @@ export interface AuthOptions {
 export function checkToken(result: IntrospectionResult, certThumbprint: string, nowSeconds: number, skewSeconds: number): void {
   const invalid = (why: string) => new HttpError(401, 'invalid_token', why);
   if (result.active !== true) throw invalid('the access token is not active');
+  // A refresh token (or any other kind) must not work as an access token.
+  if (typeof result.token_type === 'string' && result.token_type.toLowerCase() !== 'bearer') throw invalid('the token is not a bearer access token');
   if (typeof result.exp !== 'number') throw invalid('the access token has no expiry');
   if (result.exp <= nowSeconds - skewSeconds) throw invalid('the access token has expired');
   if (typeof result.iat === 'number' && result.iat > nowSeconds + skewSeconds) throw invalid('the access token was issued in the future');
