@@ -24,11 +24,10 @@ export interface AppDeps {
   readonly isDraining?: () => boolean;
 }
 
-const startedAt = Date.now();
-
 /** The Express resource server. Listening is `server.ts`'s job. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
+  const startedAt = Date.now();
   app.disable('x-powered-by');
   const manifest = new ManifestStore(deps.dataDir, deps.scope);
   const auth = authenticate({
