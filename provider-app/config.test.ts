@@ -22,7 +22,7 @@ describe('provider config', () => {
       socketMode: '0660',
       clientCertHeader: 'x-oe-client-cert',
       introspectionCacheTtlSeconds: 60,
-      issuer: 'https://auth.example.com',
+      issuer: 'https://auth.example.com/',
       tlsCert: '/etc/provider-host/c.pem',
       dataDir: '/srv/provider/shared_data',
     });

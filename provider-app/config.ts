@@ -86,7 +86,6 @@ export function parseProviderConfig(raw: unknown, baseDir: string): ProviderConf
     tlsCert: at(config.tlsCert)!,
     tlsKey: at(config.tlsKey)!,
     tlsCa: at(config.tlsCa),
-    issuer: config.issuer.replace(/\/+$/, ''),
   };
 }
 

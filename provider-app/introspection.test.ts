@@ -61,9 +61,9 @@ describe('IntrospectionClient', () => {
     if (req.url === '/.well-known/openid-configuration') json(res, 200, { issuer, introspection_endpoint: `${issuer}/introspect` });
     else json(res, 200, { active: true, client_id: 'consumer', exp: 4102444800 });
   };
-  const client = (timeoutMs = 2000) => {
+  const client = (timeoutMs = 2000, configuredIssuer = issuer) => {
     const c = new IntrospectionClient({
-      issuer,
+      issuer: configuredIssuer,
       clientId: 'provider',
       tlsCert: pki.files['provider.chain.crt']!,
       tlsKey: pki.files['provider.key']!,
@@ -121,6 +121,15 @@ describe('IntrospectionClient', () => {
     const error = await client(300).introspect('t').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthorizationServerUnavailable);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('compares an issuer with a trailing slash exactly, discovering without a double slash', async () => {
+    handler = (req, body, res) => {
+      if (req.url === '/.well-known/openid-configuration') json(res, 200, { issuer: `${issuer}/`, introspection_endpoint: `${issuer}/introspect` });
+      else standard(req, body, res);
+    };
+    await expect(client(2000, `${issuer}/`).introspect('t')).resolves.toMatchObject({ active: true });
+    await expect(client(2000, issuer).introspect('t')).rejects.toThrow(/not the configured issuer/);
   });
 
   it('fetches discovery again after a failed attempt', async () => {

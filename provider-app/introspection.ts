@@ -90,7 +90,9 @@ export class IntrospectionClient implements Introspector {
   }
 
   private async discover(): Promise<string> {
-    const url = `${this.options.issuer}/.well-known/openid-configuration`;
+    // RFC 8414 §3 / OIDC Discovery §4: the issuer exactly as configured is compared below,
+    // only the URL is built without a trailing slash.
+    const url = `${this.options.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     const res = await this.send(url);
     if (res.status !== 200) throw new AuthorizationServerUnavailable(`discovery answered HTTP ${res.status}`);
     const metadata = parseJson(res.body, 'discovery document');
