@@ -313,3 +313,26 @@ describe('a replaced instance', () => {
     expectStatus(await get(`/${DATASET}`), 200);
   });
 });
+
+describe('logs', () => {
+  function filesUnder(dir: string): string[] {
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return filesUnder(path);
+      return entry.isFile() ? [path] : [];
+    });
+  }
+
+  it('hold no private key and no access token (nginx, PM2/app, certbot, setup runs)', () => {
+    const { replica, pki } = provider;
+    const sitePrivateKey = readFileSync(replica.path('etc', 'letsencrypt', 'live', replica.domain, 'privkey.pem'), 'utf8');
+    const secrets = [pki.provider.keyPem, pki.consumer.keyPem, sitePrivateKey].map((pem) => pem.split('\n')[1]).concat([consumerToken]);
+    const logs = [replica.path('var', 'log'), replica.path('home', replica.appUser, '.pm2', 'logs'), replica.path('logs')].flatMap(filesUnder);
+    expect(logs.length).toBeGreaterThan(3);
+    for (const file of logs) {
+      const text = readFileSync(file, 'latin1');
+      expect({ file, leaked: secrets.filter((secret) => text.includes(secret)).length }).toEqual({ file, leaked: 0 });
+    }
+  });
+});
