@@ -52,6 +52,18 @@ function expectStatus(response: Awaited<ReturnType<typeof mtlsRequest>>, status:
   expect(response.ok ? response.status : response.error).toBe(status);
 }
 
+/** nginx reloads asynchronously: poll, bounded, until the answer is `status`. */
+async function statusSoon(path: string, overrides: Partial<MtlsRequestOptions>, status: number): Promise<number | string> {
+  let last: number | string = 'no answer';
+  for (let i = 0; i < 50; i += 1) {
+    const response = await get(path, overrides);
+    last = response.ok ? response.status : response.error;
+    if (last === status) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}
+
 /** Content of the folders setup.sh manages (not logs, pids, sockets or PM2 state). */
 function managedTreeDigest(): string {
   const { replica } = provider;
@@ -296,6 +308,23 @@ describe('a change of ACME directory (e.g. staging to production)', () => {
     expect(after.serialNumber).not.toBe(before.serialNumber);
     const again = await replica.runHostScript('update');
     expect(again.output).toContain('update complete: 0 change(s)');
+  });
+});
+
+describe('a trust bundle update', () => {
+  it('update.sh installs it and reloads nginx, which then accepts the new CA', async () => {
+    const { replica, pki, foreignClient, foreignRootPem } = provider;
+    const foreign = { cert: foreignClient.certPem, key: foreignClient.keyPem };
+    expectStatus(await get(`/${DATASET}`, foreign), 400);
+    replica.putObject('trust/ca-bundle.pem', pki.caBundlePem + foreignRootPem);
+    const update = await replica.runHostScript('update');
+    expect(update.code).toBe(0);
+    expect(update.output).toContain('trust-bundle.pem');
+    // Past nginx now: the app refuses the token, bound to the consumer's certificate.
+    expect(await statusSoon(`/${DATASET}`, foreign, 401)).toBe(401);
+    replica.putObject('trust/ca-bundle.pem', pki.caBundlePem);
+    expect((await replica.runHostScript('update')).code).toBe(0);
+    expect(await statusSoon(`/${DATASET}`, foreign, 400)).toBe(400);
   });
 });
 

@@ -26,6 +26,8 @@ export interface ProviderReplica {
   readonly otherConsumer: IssuedCertificate;
   /** A client certificate from a CA outside the trust bundle. */
   readonly foreignClient: IssuedCertificate;
+  /** That CA's certificate (to add it to the trust bundle in a test). */
+  readonly foreignRootPem: string;
   /** An expired certificate from the trusted intermediate. */
   readonly expiredClient: IssuedCertificate;
   readonly authz: AuthorizationServerHandle;
@@ -90,6 +92,7 @@ export async function startProviderReplica(options: ProviderReplicaOptions): Pro
       pki,
       otherConsumer,
       foreignClient,
+      foreignRootPem: foreignRoot.certPem,
       expiredClient,
       authz: authzHandle,
       setup,
