@@ -72,6 +72,11 @@ describe('authorization server (oidc-provider child process)', () => {
     expect(typeof info.exp).toBe('number');
   });
 
+  it('grants only registered scopes: an unknown one asked for is dropped from the token', async () => {
+    const token = await requestToken({ issuer: server.issuer, clientId: 'consumer', scope: 'admin datasets:read', ...consumer() });
+    expect((await introspect(token.access_token)).scope).toBe('datasets:read');
+  });
+
   it('refuses a certificate whose subject is not the registered one', async () => {
     const stranger = issueClientCert(pki.intermediateCa, { subject: { commonName: 'stranger', organization: 'Provider Host Dev' } });
     await expect(
