@@ -12,7 +12,7 @@ import { ConfigError, environmentFile, loadEnvironment, type EnvironmentConfig }
 import { DEFAULT_BUNDLE_DIR, ENVIRONMENTS_DIR } from './config/paths';
 import { InputError } from './stacks/lib/input-error';
 import { ProviderStack } from './stacks/provider-stack';
-import { TemplateError } from './stacks/template/render-template';
+import { TemplateError } from './nginx/render-template';
 
 export interface MainEnv {
   readonly PROVIDER_ENV?: string;

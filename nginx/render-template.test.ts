@@ -36,6 +36,15 @@ const cases: Case[] = [
   { name: 'fails on a value with a brace', template: 'root {{dir}};\n', values: { dir: '/srv/{{x}}' }, error: 'value of dir must be' },
   { name: 'fails on an empty value', template: 'root {{dir}};\n', values: { dir: '' }, error: 'value of dir must be' },
   { name: 'fails on a value name that is not lower_snake_case', template: 'root {{dir}};\n', values: { dir: '/srv', 'Bad-Name': 'x' }, error: 'invalid value name(s) Bad-Name' },
+  {
+    name: 'replaces inline placeholders and leaves shell ${VAR} alone',
+    template: 'region={{region}} home=${HOME}',
+    values: { region: 'eu-west-2' },
+    output: 'region=eu-west-2 home=${HOME}',
+  },
+  { name: 'fails on a value the template does not use', template: 'a={{a}}', values: { a: '1', extra: '2' }, error: 'value(s) extra match no placeholder' },
+  { name: 'fails on a leftover placeholder with spaces, quoting it', template: 'a={{a}} b={{ b }}', values: { a: '1' }, error: 'line 1 has a malformed placeholder "{{ b }}"' },
+  { name: 'fails on an upper-case placeholder', template: 'a={{A}}', values: {}, error: 'malformed' },
 ];
 
 function renderWithBash(template: string, values: Record<string, string>): { stdout: string; stderr: string; status: number | null } {
@@ -63,6 +72,49 @@ describe('renderTemplate (TypeScript)', () => {
 
   it('lists placeholders once each, sorted', () => {
     expect(placeholdersOf('{{b}} {{a}} {{b}} $host {{ c }}')).toEqual(['a', 'b']);
+  });
+
+  it('names the template in the error', () => {
+    expect(() => renderTemplate('a={{a}} b={{b}}', { a: '1' }, { source: 'cloud-init.yaml' })).toThrow(
+      new TemplateError('cloud-init.yaml: no value for placeholder(s) {{b}}'),
+    );
+  });
+
+  it('lists every problem at once', () => {
+    expect(() => renderTemplate('a={{a}}\nb={{ b }}\n', { extra: '1', c: 'x y' })).toThrow(
+      new TemplateError(
+        'template: no value for placeholder(s) {{a}}; value(s) c, extra match no placeholder; remove them or fix the template; ' +
+          'value of c must be a non-empty path, host, address or URL without whitespace, quotes, ; { } $ # or \\ (got "x y"); ' +
+          'line 2 has a malformed placeholder "{{ b }}"; write {{lower_snake_case}}',
+      ),
+    );
+  });
+
+  it('does not treat inherited object properties as values', () => {
+    expect(() => renderTemplate('{{constructor}}', {})).toThrow('no value for placeholder(s) {{constructor}}');
+  });
+
+  describe('with blocks (the user data)', () => {
+    const userData = { safeValues: false, blocks: true } as const;
+
+    it('indents a multi-line value like the placeholder standing alone on its line', () => {
+      const out = renderTemplate('content: |\n    {{script}}\nnext: 1\n', { script: '#!/bin/sh\n\necho "${A}"\n' }, userData);
+      expect(out).toBe('content: |\n    #!/bin/sh\n\n    echo "${A}"\nnext: 1\n');
+    });
+
+    it('does not re-scan inserted values', () => {
+      expect(renderTemplate('x={{a}}', { a: '{{b}}' }, userData)).toBe('x={{b}}');
+    });
+
+    it('still fails on a missing, unused or malformed placeholder', () => {
+      expect(() => renderTemplate('  {{a}}\n', {}, userData)).toThrow('no value for placeholder(s) {{a}}');
+      expect(() => renderTemplate('  {{a}}\n', { a: 'x', b: 'y' }, userData)).toThrow('value(s) b match no placeholder');
+      expect(() => renderTemplate('  {{a}}\n{{ c }}\n', { a: 'x' }, userData)).toThrow('line 2 has a malformed placeholder');
+    });
+  });
+
+  it('indents nothing without blocks: a lone placeholder is replaced in place', () => {
+    expect(renderTemplate('  {{a}}  \n', { a: 'x' })).toBe('  x  \n');
   });
 });
 

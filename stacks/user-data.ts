@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { InputError } from './lib/input-error';
-import { renderTemplate } from './template/render-template';
+import { renderTemplate } from '../nginx/render-template';
 
 /** EC2's limit on raw user data. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -32,7 +32,8 @@ export function renderUserData(props: UserDataProps): string {
       pm2_version: props.pm2Version,
       bootstrap_script: fs.readFileSync(props.bootstrapFile, 'utf8'),
     },
-    props.templateFile,
+    // The script is not an nginx token: checked below (size, no secret) instead.
+    { source: props.templateFile, safeValues: false, blocks: true },
   );
   if (!rendered.startsWith('#cloud-config\n')) {
     throw new InputError(`${props.templateFile}: user data must start with "#cloud-config" on its first line`);

@@ -2,6 +2,7 @@
 # Strict {{name}} renderer, the bash twin of nginx/render-template.ts (same
 # rules, same test table): fails on a placeholder without a value, a value
 # without a placeholder, a malformed leftover {{ or }}, or an unsafe value.
+# Unlike the TypeScript one it stops at the first problem and has no blocks.
 #
 #   render_template TEMPLATE name=value ...   > rendered
 #
@@ -57,12 +58,12 @@ render_template() {
     fi
   done
 
-  local stripped=$text line_no=0 line
+  local stripped=$text line_no=0 line leftover='\{\{.{0,40}|\}\}'
   for name in "${wanted[@]}"; do stripped=${stripped//"{{$name}}"/}; done
   while IFS= read -r line; do
     line_no=$((line_no + 1))
-    if [[ $line == *'{{'* || $line == *'}}'* ]]; then
-      echo "$template: line $line_no has a malformed placeholder; write {{lower_snake_case}}" >&2
+    if [[ $line =~ $leftover ]]; then
+      echo "$template: line $line_no has a malformed placeholder \"${BASH_REMATCH[0]}\"; write {{lower_snake_case}}" >&2
       return 1
     fi
   done <<<"$stripped"
