@@ -1,0 +1,154 @@
+/**
+ * Micro-benchmark: requests/s of the provider app ALONE (no nginx, no TLS) for a small
+ * (~4 KB) dataset over its UNIX socket, keep-alive, with the token cache warm and the
+ * client certificate in the header exactly as nginx sends it ($ssl_client_escaped_cert).
+ * It isolates the app's CPU per request, which is what limits the small-file row of
+ * `npm run bench`.
+ *
+ *   npm run bench:app-small                   (builds first)
+ *   BENCH_PM2=1 npm run bench:app-small       the app under PM2 cluster mode, as on a host
+ *                                             (logs travel to the PM2 daemon over IPC)
+ *   BENCH_INSTANCES=2 BENCH_ACCEL=1 BENCH_DURATION_MS=5000 BENCH_CONNECTIONS=16
+ *   BENCH_PROFILE=1                           --cpu-prof the (single, non-PM2) app; .cpuprofile in .bench/
+ *
+ * Every response is checked (status and size); errors make the exit code 1. Everything it
+ * creates lives in a temp folder deleted at the end.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { requestToken, startAuthorizationServer, type AuthorizationServerHandle } from '../tools/authz-server';
+import { createDevSet } from '../tools/pki/dev-set';
+
+const ROOT = join(__dirname, '..');
+const MAIN = join(ROOT, 'dist', 'provider-app', 'main.js');
+const PM2 = require.resolve('pm2/bin/pm2');
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const USE_PM2 = process.env.BENCH_PM2 === '1';
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 2);
+const ACCEL = process.env.BENCH_ACCEL === '1';
+const PROFILE = process.env.BENCH_PROFILE === '1';
+
+function smallCsv(): Buffer {
+  const lines = ['mpan,interval_start,interval_end,consumption_kwh,reading_type'];
+  for (let i = 0; i < 60; i += 1) lines.push(`1900012345678,2024-01-15T${String(i % 24).padStart(2, '0')}:00:00Z,2024-01-15T${String(i % 24).padStart(2, '0')}:30:00Z,0.${100 + i},actual`);
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+async function load(socketPath: string, headers: Record<string, string>, expectedBytes: number, durationMs: number) {
+  const pool = new Pool('http://provider.local', { connections: CONNECTIONS, socketPath, pipelining: 1 });
+  let ok = 0;
+  let errors = 0;
+  const latencies: number[] = [];
+  const started = performance.now();
+  const deadline = started + durationMs;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        const { statusCode, body } = await pool.request({ path: '/small', method: 'GET', headers });
+        const bytes = (await body.arrayBuffer()).byteLength;
+        if (statusCode !== 200 || bytes !== expectedBytes) errors += 1;
+        else {
+          ok += 1;
+          latencies.push(performance.now() - t0);
+        }
+      } catch {
+        errors += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN).toFixed(2));
+  return { requests: ok, errors, requestsPerSecond: Math.round(ok / seconds), p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+async function main(): Promise<number> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-app-small-'));
+  let authz: AuthorizationServerHandle | undefined;
+  let app: ChildProcess | undefined;
+  const pm2Env = { ...process.env, PM2_HOME: join(dir, 'pm2'), PROVIDER_INSTANCES: String(INSTANCES), PROVIDER_APP_NAME: 'bench-provider' };
+  try {
+    const pki = createDevSet(join(dir, 'pki'));
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    const small = smallCsv();
+    writeFileSync(join(data, 'small.csv'), small);
+    authz = await startAuthorizationServer({
+      tlsCert: pki.files['server.chain.crt']!,
+      tlsKey: pki.files['server.key']!,
+      clientCa: pki.files.caBundle!,
+      scopes: ['datasets:read'],
+      clients: [
+        { clientId: 'consumer', certFile: pki.files['consumer.crt']!, scope: 'datasets:read' },
+        { clientId: 'provider', certFile: pki.files['provider.crt']! },
+      ],
+    });
+    const socket = join(dir, 'provider.sock');
+    const config = join(dir, 'provider.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        socket,
+        dataDir: data,
+        issuer: authz.issuer,
+        clientId: 'provider',
+        tlsCert: pki.files['provider.chain.crt'],
+        tlsKey: pki.files['provider.key'],
+        tlsCa: pki.files.caBundle,
+        scope: 'datasets:read',
+        ...(ACCEL ? { accelRedirectPrefix: '/_datasets/' } : {}),
+      }),
+    );
+    if (USE_PM2) {
+      spawnSync(process.execPath, [PM2, 'start', join(ROOT, 'provider-app', 'ecosystem.config.js')], { env: { ...pm2Env, PROVIDER_CONFIG: config }, stdio: 'ignore', timeout: 60000 });
+    } else {
+      // Access lines go to a file, as PM2 fork mode or a redirect would do.
+      const out = openSync(join(dir, 'app.log'), 'w');
+      const profileDir = join(ROOT, '.bench');
+      if (PROFILE) mkdirSync(profileDir, { recursive: true });
+      const flags = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      app = spawn(process.execPath, [...flags, MAIN, '--config', config], { stdio: ['ignore', out, 'inherit', 'ipc'] });
+      closeSync(out);
+      await once(app, 'message');
+    }
+    const token = await requestToken({ issuer: authz.issuer, clientId: 'consumer', scope: 'datasets:read', cert: pki.consumer.chainPem, key: pki.consumer.keyPem, ca: pki.caBundlePem });
+    const headers = { 'x-oe-client-cert': encodeURIComponent(pki.consumer.certPem), authorization: `Bearer ${token.access_token}`, 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'https' };
+    const expectedBytes = ACCEL ? 0 : small.length;
+    await load(socket, headers, expectedBytes, 1000); // warm: JIT, token cache in every worker
+    const result = await load(socket, headers, expectedBytes, DURATION_MS);
+    const report = {
+      mode: `${USE_PM2 ? `PM2 cluster × ${INSTANCES}` : 'single process'}, ${ACCEL ? 'X-Accel-Redirect' : 'streaming'}`,
+      bytes: small.length,
+      connections: CONNECTIONS,
+      seconds: DURATION_MS / 1000,
+      ...result,
+    };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return result.errors === 0 && result.requests > 0 ? 0 : 1;
+  } finally {
+    if (USE_PM2) spawnSync(process.execPath, [PM2, 'kill'], { env: pm2Env, stdio: 'ignore', timeout: 30000 });
+    if (app && app.exitCode === null) {
+      app.kill('SIGTERM');
+      await once(app, 'exit');
+    }
+    await authz?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench:app-small: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
