@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { HttpError } from '../errors';
 import { AuthorizationServerUnavailable, type IntrospectionResult, type Introspector } from '../introspection';
 import { parseBearer } from './bearer';
-import { parseClientCertificate } from './client-cert';
+import { ClientCertificateCache } from './client-cert-cache';
 
 /** Who is calling, once authenticated; stored in `res.locals.auth`. */
 export interface AuthContext {
@@ -26,6 +26,8 @@ export interface AuthOptions {
   readonly clockSkewSeconds: number;
   readonly retryAfterSeconds: number;
   readonly now?: () => number;
+  /** Parsed client certificates by header value. @default a new cache of 1000 entries */
+  readonly certificates?: ClientCertificateCache;
 }
 
 /** RFC 8705 + RFC 7662 checks on an introspection result; throws a 401 HttpError on the first failure. */
@@ -61,13 +63,14 @@ export function checkPolicy(auth: AuthContext, policy: AccessPolicy): void {
  */
 export function authenticate(options: AuthOptions): RequestHandler {
   const now = options.now ?? Date.now;
+  const certificates = options.certificates ?? new ClientCertificateCache();
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       // FAPI 1.0 §6.2.1: access tokens are never accepted in the query string.
       if (req.query && Object.prototype.hasOwnProperty.call(req.query, 'access_token')) {
         throw new HttpError(400, 'invalid_request', 'access tokens are not accepted in the query string; use the Authorization header');
       }
-      const cert = parseClientCertificate(req.get(options.clientCertHeader));
+      const cert = certificates.parse(req.get(options.clientCertHeader));
       res.locals.certSubject = cert.subject;
       const nowMs = now();
       if (cert.notAfter.getTime() < nowMs || cert.notBefore.getTime() > nowMs) {
