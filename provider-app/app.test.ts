@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -162,6 +162,22 @@ describe('provider app', () => {
       expect(res.body.error_description).toMatch(/validity/);
     });
 
+    it('refuses a cached client certificate once it expires (validity is checked on every request)', async () => {
+      const { ca } = makeCerts();
+      const { issueClientCert } = await import('../tools/pki');
+      const notAfter = new Date(Date.now() + 60_000);
+      const shortLived = issueClientCert(ca, { subject: { commonName: 'brief' }, notAfter });
+      let clock = Date.now();
+      const { app: server } = app({ now: () => clock });
+      const token = fake.bound('brief', shortLived);
+      const call = () => request(server).get('/meters').set('x-oe-client-cert', escapedCert(shortLived)).set('Authorization', `Bearer ${token}`);
+      expect((await call()).status).toBe(200);
+      clock = notAfter.getTime() + 1000;
+      const late = await call();
+      expectError(late, 401, 'invalid_token');
+      expect(late.body.error_description).toMatch(/validity/);
+    });
+
     it('answers 403 insufficient_scope naming the scope', async () => {
       const res = await get('/meters', fake.bound('other-scope', alice, 'profile'));
       expectError(res, 403, 'insufficient_scope');
@@ -239,6 +255,65 @@ describe('provider app', () => {
       const res = await get('/absent');
       expect(res.status).toBe(404);
       expect(res.body.error).toBe('not_found');
+    });
+  });
+
+  describe('dataset cache (dataCacheTtlMs)', () => {
+    // The host swaps data trees by replacing the data folder symlink, keeps the previous
+    // tree and deletes older ones; the app must follow within the bound and never fail.
+    it('serves the new tree within the bound after a swap, even when the cached tree was deleted', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'provider-swap-'));
+      try {
+        for (const tree of ['v1', 'v2', 'v3']) {
+          mkdirSync(join(root, tree));
+          writeFileSync(join(root, tree, 'meters.csv'), `${tree}\n`);
+        }
+        const swap = (tree: string) => {
+          symlinkSync(join(root, tree), join(root, 'next'));
+          renameSync(join(root, 'next'), join(root, 'current'));
+        };
+        swap('v1');
+        const { app: server } = testApp({ dataDir: join(root, 'current'), introspector: fake, dataCacheTtlMs: 300 });
+        const token = fake.bound('swap', alice);
+        const call = () => request(server).get('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+        expect((await call()).text).toBe('v1\n');
+        swap('v2');
+        // Within the bound the cached tree (still on disk) may be served ...
+        expect(['v1\n', 'v2\n']).toContain((await call()).text);
+        await new Promise((r) => setTimeout(r, 320));
+        // ... after it, the new one must be.
+        expect((await call()).text).toBe('v2\n');
+        // Two swaps inside one TTL with the cached tree pruned: the stale path is re-resolved, not a 404.
+        swap('v3');
+        rmSync(join(root, 'v2'), { recursive: true, force: true });
+        const res = await call();
+        expect(res.status).toBe(200);
+        expect(res.text).toBe('v3\n');
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    it('answers 404 within the bound once a dataset is removed', async () => {
+      const { app: server } = testApp({ dataDir: data.dir, introspector: fake, dataCacheTtlMs: 200, accelRedirectPrefix: '/_datasets/' });
+      const token = fake.bound('rm', alice);
+      const call = () => request(server).get('/tariffs').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+      expect((await call()).headers['x-accel-redirect']).toBe('/_datasets/tariffs.csv');
+      rmSync(join(data.dir, 'tariffs.csv'));
+      await new Promise((r) => setTimeout(r, 220));
+      const gone = await call();
+      expect(gone.status).toBe(404);
+      expect(gone.headers['x-accel-redirect']).toBeUndefined();
+    });
+
+    it('applies a manifest change within the bound', async () => {
+      const { app: server } = testApp({ dataDir: data.dir, introspector: fake, dataCacheTtlMs: 200 });
+      const token = fake.bound('pol', alice);
+      const call = () => request(server).get('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+      expect((await call()).status).toBe(200);
+      writeFileSync(join(data.dir, 'manifest.json'), JSON.stringify({ datasets: { meters: { scopes: ['meters:admin'] } } }));
+      await new Promise((r) => setTimeout(r, 220));
+      expect((await call()).status).toBe(403);
     });
   });
 

@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { accelRedirectTarget, CSV_CONTENT_TYPE, datasetNameFromPath, listDatasets, resolveDataset } from './datasets';
+import { DatasetCache } from './dataset-cache';
+import { accelRedirectTarget, CSV_CONTENT_TYPE, datasetNameFromPath, listDatasets, type DatasetFile } from './datasets';
 import { HttpError, sendError } from './errors';
 import { AuthorizationServerUnavailable, type Introspector } from './introspection';
 import { ManifestError, ManifestStore } from './manifest';
@@ -18,6 +19,11 @@ export interface AppDeps {
   readonly accelRedirectPrefix?: string;
   readonly clockSkewSeconds: number;
   readonly retryAfterSeconds: number;
+  /**
+   * How long a dataset's resolution (real path, stat) and the manifest check are reused;
+   * changes on disk are seen at most this late. @default 0 (checked on every request)
+   */
+  readonly dataCacheTtlMs?: number;
   /** For tests. @default Date.now */
   readonly now?: () => number;
   /** Set by the server while draining, so keep-alive connections are closed after their response. */
@@ -29,7 +35,9 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   const startedAt = Date.now();
   app.disable('x-powered-by');
-  const manifest = new ManifestStore(deps.dataDir, deps.scope);
+  const dataCacheTtlMs = deps.dataCacheTtlMs ?? 0;
+  const manifest = new ManifestStore(deps.dataDir, deps.scope, { ttlMs: dataCacheTtlMs });
+  const datasets = new DatasetCache(deps.dataDir, { ttlMs: dataCacheTtlMs });
   const auth = authenticate({
     introspector: deps.introspector,
     clientCertHeader: deps.clientCertHeader,
@@ -75,7 +83,7 @@ export function createApp(deps: AppDeps): Express {
       const name = datasetNameFromPath(req.params.dataset as string);
       res.locals.dataset = name;
       checkPolicy(res.locals.auth as AuthContext, await manifest.policyFor(name));
-      const file = await resolveDataset(deps.dataDir, name);
+      const file = await datasets.resolve(name);
       if (!file) throw new HttpError(404, 'not_found', 'no such dataset');
       res.set('Content-Type', CSV_CONTENT_TYPE);
       res.set('Cache-Control', 'private, no-cache');
@@ -85,22 +93,29 @@ export function createApp(deps: AppDeps): Express {
         res.status(200).end();
         return;
       }
-      // `send` streams with constant memory and handles HEAD, ETag/Last-Modified,
-      // If-None-Match/If-Modified-Since/If-Range and byte ranges.
-      res.sendFile(file.path, { dotfiles: 'allow', etag: true, lastModified: true, acceptRanges: true, cacheControl: false }, (error) => {
-        if (!error) return;
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ECONNABORTED' || code === 'ECONNRESET' || res.headersSent) return;
-        const status = (error as { status?: number }).status;
-        if (status === 416) {
-          res.set('Content-Range', `bytes */${file.stat.size}`);
-          next(new HttpError(416, 'invalid_request', 'the requested range is outside the dataset'));
-        } else if (status === 412) {
-          next(new HttpError(412, 'invalid_request', 'a precondition of the request failed'));
-        } else {
-          next(new HttpError(404, 'not_found', 'no such dataset'));
-        }
-      });
+      const send = (target: DatasetFile, retry: boolean) =>
+        // `send` streams with constant memory and handles HEAD, ETag/Last-Modified,
+        // If-None-Match/If-Modified-Since/If-Range and byte ranges.
+        res.sendFile(target.path, { dotfiles: 'allow', etag: true, lastModified: true, acceptRanges: true, cacheControl: false }, (error) => {
+          if (!error) return;
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ECONNABORTED' || code === 'ECONNRESET' || res.headersSent) return;
+          if (retry && (code === 'ENOENT' || code === 'ENOTDIR')) {
+            // The cached path went away (its data tree was replaced and pruned): resolve afresh, once.
+            datasets.resolve(name, true).then((again) => (again ? send(again, false) : next(new HttpError(404, 'not_found', 'no such dataset'))), next);
+            return;
+          }
+          const status = (error as { status?: number }).status;
+          if (status === 416) {
+            res.set('Content-Range', `bytes */${target.stat.size}`);
+            next(new HttpError(416, 'invalid_request', 'the requested range is outside the dataset'));
+          } else if (status === 412) {
+            next(new HttpError(412, 'invalid_request', 'a precondition of the request failed'));
+          } else {
+            next(new HttpError(404, 'not_found', 'no such dataset'));
+          }
+        });
+      send(file, dataCacheTtlMs > 0);
     } catch (error) {
       next(error);
     }

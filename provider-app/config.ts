@@ -45,6 +45,13 @@ export const providerConfigSchema = z
       .describe('When set, the app only authorises and answers X-Accel-Redirect: <prefix><name>.csv; nginx sends the file.'),
     introspectionCacheTtlSeconds: z.number().int().min(0).max(3600).default(60).describe('Longest a token introspection result is reused (never past the token exp).'),
     introspectionCacheMaxEntries: z.number().int().min(1).default(10000).describe('Bound on cached introspection results.'),
+    dataCacheTtlMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(10000)
+      .default(1000)
+      .describe('How long a dataset lookup (real path, stat) and the manifest check are reused; a data swap is seen at most this late (0 = check every request).'),
     introspectionTimeoutMs: z.number().int().min(100).max(60000).default(3000).describe('Timeout of discovery and introspection calls.'),
     clockSkewSeconds: z.number().int().min(0).max(300).default(5).describe('Tolerance for iat/exp against the local clock.'),
     retryAfterSeconds: z.number().int().min(1).max(3600).default(5).describe('Retry-After sent with 503 when the authorization server is unavailable.'),

@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     accelRedirectPrefix: config.accelRedirectPrefix,
     clockSkewSeconds: config.clockSkewSeconds,
     retryAfterSeconds: config.retryAfterSeconds,
+    dataCacheTtlMs: config.dataCacheTtlMs,
     isDraining: () => running?.isDraining() ?? false,
   });
   const target: ListenTarget = config.socket

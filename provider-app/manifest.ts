@@ -30,16 +30,44 @@ export class ManifestError extends Error {
   }
 }
 
-/** Reads the manifest when its mtime changes, so a data sync can update policy without a restart. */
+export interface ManifestStoreOptions {
+  /** Longest the last check (present and valid, or absent) is trusted without a `stat`. @default 0 */
+  readonly ttlMs?: number;
+  /** Monotonic clock in ms, for tests. @default performance.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Reads the manifest when its mtime changes, so a data sync can update policy without a
+ * restart. With `ttlMs`, the file is looked at no more than once per `ttlMs` (a stat per
+ * request was a measurable cost), so a policy change takes effect at most `ttlMs` late. A
+ * broken manifest is never trusted for any time: every request re-checks it (and fails closed).
+ */
 export class ManifestStore {
   private cached: { mtimeMs: number; manifest: Manifest } | undefined;
+  private checked: { at: number; manifest: Manifest | undefined } | undefined;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly dataDir: string,
     private readonly defaultScope: string | undefined,
-  ) {}
+    options: ManifestStoreOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 0;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   async load(): Promise<Manifest | undefined> {
+    if (this.checked && this.now() - this.checked.at < this.ttlMs) return this.checked.manifest;
+    const at = this.now();
+    this.checked = undefined;
+    const manifest = await this.read();
+    if (this.ttlMs > 0) this.checked = { at, manifest };
+    return manifest;
+  }
+
+  private async read(): Promise<Manifest | undefined> {
     const file = join(this.dataDir, MANIFEST_FILE);
     let stat;
     try {
