@@ -8,24 +8,8 @@ set -euo pipefail
 umask 022
 PH_SCRIPT_NAME=update.sh
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib/common.sh
-. "$here/lib/common.sh"
-# shellcheck source=lib/render.sh
-. "$here/lib/render.sh"
-# shellcheck source=lib/accounts.sh
-. "$here/lib/accounts.sh"
-# shellcheck source=lib/secrets.sh
-. "$here/lib/secrets.sh"
-# shellcheck source=lib/content-sync.sh
-. "$here/lib/content-sync.sh"
-# shellcheck source=lib/nginx-site.sh
-. "$here/lib/nginx-site.sh"
-# shellcheck source=lib/certificate.sh
-. "$here/lib/certificate.sh"
-# shellcheck source=lib/app.sh
-. "$here/lib/app.sh"
-# shellcheck source=lib/renewal.sh
-. "$here/lib/renewal.sh"
+# shellcheck source=lib/provisioning.sh
+. "$here/lib/provisioning.sh"
 
 main() {
   require_root
