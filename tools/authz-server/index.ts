@@ -11,11 +11,12 @@
  * - `httpsRequest(...)` → the small mTLS HTTP helper the two above use
  * PEM arguments (`cert`, `key`, `ca`) are strings or Buffers, not paths.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
+import { readyLine, stopChild } from '../lib/child-process';
 import type { AuthzServerConfig } from './config';
 
 export type { AuthzClientConfig, AuthzServerConfig } from './config';
@@ -43,11 +44,6 @@ function entryCommand(): string[] {
   return [join(__dirname, 'main.js')];
 }
 
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolvePromise) => child.once('exit', () => resolvePromise()));
-}
-
 /** Spawns the authorization server and resolves once it printed its ready line. */
 export async function startAuthorizationServer(config: AuthzServerConfig, options: StartOptions = {}): Promise<AuthorizationServerHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'authz-server-'));
@@ -63,39 +59,19 @@ export async function startAuthorizationServer(config: AuthzServerConfig, option
     options.onStderr?.(chunk);
   });
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await waitForExit(child);
-      clearTimeout(timer);
-    }
+    await stopChild(child, 5000);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const ready = await new Promise<{ issuer: string; port: number }>((resolvePromise, reject) => {
-      let stdout = '';
-      const timer = setTimeout(
-        () => reject(new Error(`authz-server did not become ready within ${options.readyTimeoutMs ?? 20000} ms; stderr: ${stderr}`)),
-        options.readyTimeoutMs ?? 20000,
-      );
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`authz-server exited (${code ?? signal}) before it was ready; stderr: ${stderr}`));
-      });
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-        const line = stdout.split('\n').find((l) => l.startsWith('{'));
-        if (line) {
-          clearTimeout(timer);
-          try {
-            const parsed = JSON.parse(line) as { ready?: boolean; issuer: string; port: number };
-            if (parsed.ready) resolvePromise(parsed);
-          } catch (error) {
-            reject(error as Error);
-          }
-        }
-      });
-    });
+    const ready = await readyLine(
+      child,
+      { what: 'authz-server', timeoutMs: options.readyTimeoutMs ?? 20000, explain: () => `; stderr: ${stderr}` },
+      (line) => {
+        if (!line.startsWith('{')) return undefined;
+        const parsed = JSON.parse(line) as { ready?: boolean; issuer: string; port: number };
+        return parsed.ready ? parsed : undefined;
+      },
+    );
     return { issuer: ready.issuer, port: ready.port, pid: child.pid!, stop };
   } catch (error) {
     await stop();

@@ -2,7 +2,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { startAuthorizationServer } from '../authz-server';
 import { subjectDn } from '../pki';
 import type { DevPkiFiles } from './dev-pki';
-import { isAlive } from './sandbox-state';
+import { isAlive } from '../lib/child-process';
 
 export interface AuthzOptions {
   readonly pki: DevPkiFiles;

@@ -5,7 +5,7 @@ import { delimiter, join } from 'node:path';
 import { renderMtlsSite } from '../../nginx/sites';
 import { createNginxPrefix, NGINX_BIN } from '../replica/nginx-process';
 import { freePort } from '../replica/free-port';
-import { waitForChildExit, type ChildHandle } from './child-process';
+import { readyWhen, stopChild } from '../lib/child-process';
 import { canListen } from './ports';
 import type { Terminator, TerminatorOptions } from './terminator';
 
@@ -66,12 +66,11 @@ export async function startNginxTerminator(options: TerminatorOptions, nginxBin:
   const child = spawn(nginxBin, [...nginx.args, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const handle: ChildHandle = { name: 'nginx', child };
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`${code ?? signal}`)));
   try {
-    await waitForPort(options.listenHost, httpsPort, handle, 10_000);
+    await readyWhen(child, { what: 'nginx', timeoutMs: 10_000 }, () => acceptsConnections(options.listenHost, httpsPort));
   } catch (error) {
-    await waitForChildExit(handle, 5000);
+    await stopChild(child, 5000);
     const log = join(dirs.logs, 'error.log');
     const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-10).join('\n') : '';
     throw new Error(`nginx did not start: ${(error as Error).message}\n${stderr}${tail}`);
@@ -82,7 +81,7 @@ export async function startNginxTerminator(options: TerminatorOptions, nginxBin:
     pids: { nginx: child.pid! },
     exited,
     description: `nginx ${nginxVersion(nginxBin)} (${nginxBin}) on ${options.listenHost}:${httpsPort}${v6 ? ` and [::1]:${httpsPort}` : ''}, site rendered from nginx/templates/mtls-site.conf.tmpl`,
-    stop: () => waitForChildExit(handle, 5000),
+    stop: () => stopChild(child, 5000),
   };
 }
 
@@ -91,22 +90,13 @@ function nginxVersion(bin: string): string {
   return /nginx\/(\S+)/.exec(`${out.stderr}${out.stdout}`)?.[1] ?? '';
 }
 
-/** Resolves once `host:port` accepts TCP connections; rejects if the process dies first. */
-async function waitForPort(host: string, port: number, handle: ChildHandle, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (handle.child.exitCode !== null || handle.child.signalCode !== null) {
-      throw new Error(`exited with ${handle.child.exitCode ?? handle.child.signalCode}`);
-    }
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, host, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
+/** Whether `host:port` accepts a TCP connection right now. */
+function acceptsConnections(host: string, port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = connect(port, host, () => {
+      socket.destroy();
+      resolve(true);
     });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${host}:${port} not listening after ${timeoutMs} ms`);
+    socket.once('error', () => resolve(false));
+  });
 }

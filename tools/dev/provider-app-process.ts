@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildHandle } from './child-process';
+import type { ChildProcess } from 'node:child_process';
+import { readyMessage } from '../lib/child-process';
 
 /** The app's config file keys the sandbox sets (contract: provider-app config JSON). */
 export interface ProviderAppConfig {
@@ -17,7 +18,9 @@ export interface ProviderAppConfig {
   readonly accelRedirectPrefix?: string;
 }
 
-export interface ProviderAppProcess extends ChildHandle {
+export interface ProviderAppProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
   readonly configFile: string;
 }
 
@@ -56,30 +59,12 @@ export async function startProviderApp(launch: ProviderAppLaunch, config: Provid
     closeSync(output);
   }
   const handle: ProviderAppProcess = { name: 'provider-app', child, configFile };
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      child.kill('SIGKILL');
-      reject(new Error(`the provider app did not report ready within ${timeoutMs} ms${logTail(launch.logFile)}`));
-    }, timeoutMs);
-    const onMessage = (message: unknown): void => {
-      if (message === 'ready') {
-        cleanup();
-        resolve();
-      }
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-      cleanup();
-      reject(new Error(`the provider app exited during start-up (${code ?? signal})${logTail(launch.logFile)}`));
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
+  try {
+    await readyMessage(child, { what: 'the provider app', timeoutMs, explain: () => logTail(launch.logFile) });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
   // the IPC channel is only for the ready signal; keep it from holding our event loop
   child.channel?.unref();
   if (!existsSync(config.socket)) throw new Error(`the provider app said ready but ${config.socket} does not exist`);

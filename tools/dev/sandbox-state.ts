@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isAlive } from '../lib/child-process';
 
 /**
  * What a running sandbox publishes in `<stateDir>/sandbox.json` so that the client
@@ -68,12 +69,3 @@ export function readSandboxState(stateDir: string): SandboxState | undefined {
   return state.version === 1 && typeof owner === 'number' && isAlive(owner) ? state : undefined;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -5,7 +5,7 @@ import { MemoryTokenCache } from '../client/token-cache';
 import { loadTlsIdentity } from '../client/tls-identity';
 import { startAuthz, type AuthzHandle } from './authz';
 import { buildEntries } from './build';
-import { waitForChildExit } from './child-process';
+import { stopChild } from '../lib/child-process';
 import { ensureDevPki } from './dev-pki';
 import { sandboxInstructions } from './instructions';
 import { findNginx, startNginxTerminator } from './nginx-terminator';
@@ -109,7 +109,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...(kind.kind === 'nginx' ? { accelRedirectPrefix: '/_datasets/' } : {}),
       },
     );
-    stops.push(() => waitForChildExit(app, 10_000));
+    stops.push(() => stopChild(app.child, 10_000));
     pids.app = app.child.pid!;
     app.child.once('exit', (code, signal) => !stopped && reportFailure(`the provider app exited (${code ?? signal})`));
     log(`provider app: ${socket} (pid ${app.child.pid})`);

@@ -8,7 +8,7 @@ import { get } from 'node:https';
 import { join } from 'node:path';
 import { createRootCa, issueServerCert } from '../pki';
 import type { ChildProcesses } from './child-processes';
-import { waitFor } from './child-processes';
+import { waitFor } from '../lib/child-process';
 import { freePort } from './free-port';
 
 export interface AcmeServer {

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { renderTemplateFile } from '../../nginx/render-template';
+import { stopPids } from '../lib/child-process';
 import { templateDir } from './paths';
 
 export const NGINX_BIN = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
@@ -69,21 +70,6 @@ export function readNginxPid(nginx: NginxPrefix): number {
 }
 
 /** Stops the nginx master by PID (fast shutdown) and waits, bounded, for it to exit. */
-export async function stopNginx(pid: number, timeoutMs = 5000): Promise<void> {
-  if (!isAlive(pid)) return;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-}
-
-export function isAlive(pid: number): boolean {
-  // 0 and negative numbers address process groups: never signal those.
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+export function stopNginx(pid: number, timeoutMs = 5000): Promise<void> {
+  return stopPids([pid], timeoutMs);
 }

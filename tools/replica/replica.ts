@@ -12,12 +12,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signal } from '../lib/child-process';
 import { type AcmeServer, startAcmeServer } from './acme-server';
-import { alive, ChildProcesses, signal, sleep } from './child-processes';
+import { ChildProcesses } from './child-processes';
 import { freePort } from './free-port';
 import { secondLoopbackListen } from './loopback';
 import { startImdsStandin, type ImdsStandin } from './imds-standin';
-import { createNginxPrefix, type NginxPrefix } from './nginx-process';
+import { createNginxPrefix, stopNginx, type NginxPrefix } from './nginx-process';
 import { repoRoot } from './paths';
 
 export interface ReplicaOptions {
@@ -279,11 +280,7 @@ export class Replica {
       for (const pid of [daemon, ...workers]) signal(pid, 'SIGKILL');
     }
     const nginxPid = this.nginx && existsSync(join(this.nginx.prefix, 'nginx.pid')) ? Number(readFileSync(join(this.nginx.prefix, 'nginx.pid'), 'utf8').trim()) : 0;
-    if (nginxPid > 0) {
-      signal(nginxPid, 'SIGTERM');
-      for (let i = 0; i < 100 && alive(nginxPid); i += 1) await sleep(50);
-      signal(nginxPid, 'SIGKILL');
-    }
+    if (nginxPid > 0) await stopNginx(nginxPid);
     await this.imds?.stop();
     await this.processes.stopAll();
     if (spawnSync('id', ['-u', this.appUser]).status === 0) spawnSync('userdel', [this.appUser]);

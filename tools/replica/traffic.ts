@@ -5,7 +5,7 @@
  * failure cannot hide behind a client retry on a stale keep-alive connection.
  */
 import { mtlsRequest } from './mtls-request';
-import { sleep } from './child-processes';
+import { sleep } from '../lib/child-process';
 
 export interface TrafficOptions {
   readonly port: number;
