@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { LogBatcher } from './log-batcher';
 
 /**
  * JSON lines to stdout (what `pm2 logs` shows). No transports or worker threads, so the
@@ -29,7 +30,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       },
     },
     // process.stdout, not fd 1: PM2's cluster mode captures logs by wrapping process.stdout.write,
-    // so a raw write to fd 1 would never reach `pm2 logs`.
-    destination ?? process.stdout,
+    // so a raw write to fd 1 would never reach `pm2 logs`. Batched: one write per event-loop
+    // turn instead of one per line (`logger.flush()` empties it).
+    destination ?? new LogBatcher(process.stdout),
   );
 }

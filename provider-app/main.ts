@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     void running!.drain(config.drainTimeoutMs).then(() => {
       introspector.close();
       logger.info('stopped');
+      logger.flush();
       // Under PM2 cluster mode stdout travels over IPC; give the last lines a moment to leave.
       process.exitCode = 0;
       setTimeout(() => process.exit(0), 100);
