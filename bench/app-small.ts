@@ -16,7 +16,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -37,6 +37,13 @@ function smallCsv(): Buffer {
   const lines = ['mpan,interval_start,interval_end,consumption_kwh,reading_type'];
   for (let i = 0; i < 60; i += 1) lines.push(`1900012345678,2024-01-15T${String(i % 24).padStart(2, '0')}:00:00Z,2024-01-15T${String(i % 24).padStart(2, '0')}:30:00Z,0.${100 + i},actual`);
   return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+/** User + system CPU seconds a process has used so far (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function load(socketPath: string, headers: Record<string, string>, expectedBytes: number, durationMs: number) {
@@ -105,6 +112,8 @@ async function main(): Promise<number> {
         tlsKey: pki.files['provider.key'],
         tlsCa: pki.files.caBundle,
         scope: 'datasets:read',
+        // BENCH_LOG_LEVEL=warn drops the access lines, to see what logging costs.
+        logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
         ...(ACCEL ? { accelRedirectPrefix: '/_datasets/' } : {}),
       }),
     );
@@ -124,13 +133,24 @@ async function main(): Promise<number> {
     const headers = { 'x-oe-client-cert': encodeURIComponent(pki.consumer.certPem), authorization: `Bearer ${token.access_token}`, 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'https' };
     const expectedBytes = ACCEL ? 0 : small.length;
     await load(socket, headers, expectedBytes, 1000); // warm: JIT, token cache in every worker
+    // The app's own CPU per request, independent of how much CPU the load generator took.
+    const appPids = USE_PM2
+      ? (JSON.parse(spawnSync(process.execPath, [PM2, 'jlist'], { env: pm2Env, encoding: 'utf8' }).stdout) as { pid: number }[]).map((p) => p.pid)
+      : [app!.pid!];
+    const daemonPid = USE_PM2 ? Number(readFileSync(join(dir, 'pm2', 'pm2.pid'), 'utf8')) : undefined;
+    const cpuBefore = appPids.map(cpuSeconds);
+    const daemonBefore = daemonPid ? cpuSeconds(daemonPid) : 0;
     const result = await load(socket, headers, expectedBytes, DURATION_MS);
+    const appCpu = appPids.map(cpuSeconds).reduce((sum, v, i) => sum + v - cpuBefore[i]!, 0);
+    const daemonCpu = daemonPid ? cpuSeconds(daemonPid) - daemonBefore : 0;
     const report = {
       mode: `${USE_PM2 ? `PM2 cluster × ${INSTANCES}` : 'single process'}, ${ACCEL ? 'X-Accel-Redirect' : 'streaming'}`,
       bytes: small.length,
       connections: CONNECTIONS,
       seconds: DURATION_MS / 1000,
       ...result,
+      appCpuMsPerRequest: Number(((appCpu * 1000) / Math.max(1, result.requests)).toFixed(3)),
+      ...(USE_PM2 ? { pm2DaemonCpuMsPerRequest: Number(((daemonCpu * 1000) / Math.max(1, result.requests)).toFixed(3)) } : {}),
     };
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return result.errors === 0 && result.requests > 0 ? 0 : 1;
