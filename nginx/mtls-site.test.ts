@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIntermediateCa, createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../tools/pki';
-import { freePort } from '../tools/replica/free-port';
+import { freePort } from '../tools/lib/ports';
 import { secondLoopbackListen } from '../tools/replica/loopback';
 import { mtlsRequest, type MtlsRequestOptions } from '../tools/replica/mtls-request';
 import { createNginxPrefix, startNginx, stopNginx } from '../tools/replica/nginx-process';

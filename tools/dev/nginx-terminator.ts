@@ -1,12 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { renderMtlsSite } from '../../nginx/sites';
-import { createNginxPrefix, NGINX_BIN } from '../replica/nginx-process';
-import { freePort } from '../replica/free-port';
 import { readyWhen, stopChild } from '../lib/child-process';
-import { canListen } from './ports';
+import { acceptsConnections, canListen, freePort } from '../lib/ports';
+import { createNginxPrefix, NGINX_BIN } from '../replica/nginx-process';
 import type { Terminator, TerminatorOptions } from './terminator';
 
 /** The nginx binary: $NGINX_BIN, the Debian path, or the first `nginx` on PATH. */
@@ -88,15 +86,4 @@ export async function startNginxTerminator(options: TerminatorOptions, nginxBin:
 function nginxVersion(bin: string): string {
   const out = spawnSync(bin, ['-v'], { encoding: 'utf8' });
   return /nginx\/(\S+)/.exec(`${out.stderr}${out.stdout}`)?.[1] ?? '';
-}
-
-/** Whether `host:port` accepts a TCP connection right now. */
-function acceptsConnections(host: string, port: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const socket = connect(port, host, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path';
 import { ConsumerClient } from '../client/consumer-client';
 import { MemoryTokenCache } from '../client/token-cache';
 import { loadTlsIdentity } from '../client/tls-identity';
+import { stopChild } from '../lib/child-process';
+import { canListen } from '../lib/ports';
 import { startAuthz, type AuthzHandle } from './authz';
 import { buildEntries } from './build';
-import { stopChild } from '../lib/child-process';
 import { ensureDevPki } from './dev-pki';
 import { sandboxInstructions } from './instructions';
 import { findNginx, startNginxTerminator } from './nginx-terminator';
@@ -13,7 +14,6 @@ import { startNodeTerminator } from './node-terminator';
 import { startProviderApp, type ProviderAppProcess } from './provider-app-process';
 import { defaultStateDir, readSandboxState, removeSandboxState, repoRoot, writeSandboxState, type SandboxState } from './sandbox-state';
 import type { Terminator, TerminatorOptions } from './terminator';
-import { canListen } from './ports';
 
 export interface SandboxOptions {
   /** PKI, socket, logs and state. @default `<repo>/.dev` */

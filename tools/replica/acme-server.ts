@@ -6,10 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join } from 'node:path';
+import { waitFor } from '../lib/child-process';
+import { freePort } from '../lib/ports';
 import { createRootCa, issueServerCert } from '../pki';
 import type { ChildProcesses } from './child-processes';
-import { waitFor } from '../lib/child-process';
-import { freePort } from './free-port';
 
 export interface AcmeServer {
   /** ACME directory URL for certbot's --server. */

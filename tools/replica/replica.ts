@@ -13,9 +13,9 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signal } from '../lib/child-process';
+import { freePort } from '../lib/ports';
 import { type AcmeServer, startAcmeServer } from './acme-server';
 import { ChildProcesses } from './child-processes';
-import { freePort } from './free-port';
 import { secondLoopbackListen } from './loopback';
 import { startImdsStandin, type ImdsStandin } from './imds-standin';
 import { createNginxPrefix, stopNginx, type NginxPrefix } from './nginx-process';
