@@ -178,7 +178,7 @@ export class Replica {
     const nginx = this.nginx!;
     const home = this.path('home', this.appUser);
     return {
-      ...process.env,
+      ...withoutNpmSettings(process.env),
       PATH: `${join(this.repo, 'tools', 'replica', 'bin')}:${process.env.PATH}`,
       PH_AWS_STANDIN_ROOT: this.awsRoot,
       REQUESTS_CA_BUNDLE: this.acme!.tlsCaFile,
@@ -289,3 +289,11 @@ export class Replica {
   }
 }
 
+/**
+ * The environment without what `npm run` adds (npm_config_cache=/root/.npm, ...):
+ * a host has none of it, and `pm2 install` as the app user must use its own npm
+ * cache, not root's, which it cannot open.
+ */
+function withoutNpmSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/^npm_/i.test(name)));
+}
