@@ -4,21 +4,25 @@ export interface LineSink {
 }
 
 /**
- * Collects log lines and hands them to `process.stdout` in one write per event-loop turn.
+ * Collects log lines and hands them to `process.stdout` in one write every `intervalMs`.
  * Under PM2 cluster mode every `process.stdout.write` is one IPC message to the PM2 daemon
  * (serialised by the worker, parsed and written to the log file by the daemon): one per
  * request cost the app and the daemon together about as much as the rest of the request.
- * Lines wait at most until the end of the current turn (`setImmediate`), so nothing is held
- * back while the process idles, and `flush()` writes the rest synchronously (shutdown).
+ * A line waits at most `intervalMs` (or until `maxBytes` are waiting); `flush()` writes the
+ * rest at once (shutdown). A crash can lose at most the last `intervalMs` of lines.
  */
 export class LogBatcher {
   private chunks: string[] = [];
   private bytes = 0;
-  private scheduled: NodeJS.Immediate | undefined;
+  private scheduled: NodeJS.Timeout | undefined;
 
-  /** @param maxBytes written at once when this much is waiting, without waiting for the turn to end */
+  /**
+   * @param intervalMs longest a line waits
+   * @param maxBytes written at once when this much is waiting
+   */
   constructor(
     private readonly sink: LineSink = process.stdout,
+    private readonly intervalMs = 20,
     private readonly maxBytes = 64 * 1024,
   ) {}
 
@@ -26,13 +30,13 @@ export class LogBatcher {
     this.chunks.push(line);
     this.bytes += line.length;
     if (this.bytes >= this.maxBytes) this.flush();
-    else this.scheduled ??= setImmediate(() => this.flush());
+    else this.scheduled ??= setTimeout(() => this.flush(), this.intervalMs);
     return true;
   }
 
   /** Writes what is waiting now (pino's `logger.flush(cb)` calls this). */
   flush(done?: (error?: Error) => void): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
+    if (this.scheduled) clearTimeout(this.scheduled);
     this.scheduled = undefined;
     if (this.chunks.length === 0) {
       done?.();

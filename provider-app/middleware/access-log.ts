@@ -9,15 +9,19 @@ import type { Logger } from 'pino';
 export function accessLog(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
-    const log = logger.child({ interactionId: res.locals.interactionId as string });
-    res.locals.log = log;
+    const interactionId = res.locals.interactionId as string;
+    // The child logger is only for the rare warning or error; building one per request was
+    // a measurable cost, so it is made on first use and the access line names the id itself.
+    let child: Logger | undefined;
+    Object.defineProperty(res.locals, 'log', { get: () => (child ??= logger.child({ interactionId })), enumerable: true, configurable: true });
     res.once('close', () => {
       const status = res.statusCode;
       const length = Number(res.getHeader('content-length') ?? 0);
       const bytes = req.method === 'HEAD' || status === 304 || !Number.isFinite(length) ? 0 : length;
       const customerIp = req.get('x-fapi-customer-ip-address');
-      log.info(
+      logger.info(
         {
+          interactionId,
           access: true,
           method: req.method,
           path: req.path.length > 200 ? `${req.path.slice(0, 200)}…` : req.path,
