@@ -13,9 +13,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
+import { httpsRequest as clientHttpsRequest, readText } from '../client/https-request';
 import { readyLine, stopChild } from '../lib/child-process';
 import type { AuthzServerConfig } from './config';
 
@@ -91,39 +91,25 @@ export interface HttpsResult {
   readonly body: string;
 }
 
-/** One HTTPS request presenting a client certificate; `form` is sent url-encoded. */
-export function httpsRequest(
+/**
+ * One HTTPS request presenting a client certificate, the body read as text; `form`
+ * is sent url-encoded. The consumer client's request, so errors say which side refused.
+ */
+export async function httpsRequest(
   url: string,
   credentials: MtlsCredentials,
-  init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  init: { method?: 'GET' | 'POST'; form?: Record<string, string>; headers?: Record<string, string> } = {},
 ): Promise<HttpsResult> {
   const body = init.form ? new URLSearchParams(init.form).toString() : undefined;
-  return new Promise((resolvePromise, reject) => {
-    const req = request(
-      url,
-      {
-        method: init.method ?? (body ? 'POST' : 'GET'),
-        cert: credentials.cert,
-        key: credentials.key,
-        ca: credentials.ca,
-        headers: {
-          ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body).toString() } : {}),
-          ...init.headers,
-        },
-        timeout: 10000,
-      },
-      (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (data += chunk));
-        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`request to ${url} timed out`)));
-    req.on('error', reject);
-    req.end(body);
+  const res = await clientHttpsRequest({
+    url,
+    method: init.method ?? (body ? 'POST' : 'GET'),
+    headers: { ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...init.headers },
+    body,
+    tls: { cert: credentials.cert.toString(), key: credentials.key.toString(), ca: credentials.ca.toString() },
+    timeoutMs: 10000,
   });
+  return { status: res.status, headers: res.headers, body: await readText(res.body) };
 }
 
 async function discover(issuer: string, credentials: MtlsCredentials): Promise<Record<string, string>> {
