@@ -173,7 +173,6 @@ export function createIntermediateCa(issuer: CertificateAuthority, options: CaOp
 
 /** A TLS server certificate with DNS and IP subject alternative names. */
 export function issueServerCert(issuer: CertificateAuthority, options: ServerCertOptions): IssuedCertificate {
-  const { privateKey, publicKey, keyPem } = newKeyPair();
   const altNames = [
     ...(options.dnsNames ?? []).map((value) => ({ type: 2, value })),
     ...(options.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
@@ -181,35 +180,30 @@ export function issueServerCert(issuer: CertificateAuthority, options: ServerCer
   if (altNames.length === 0) {
     throw new Error('pki: a server certificate needs at least one DNS name or IP address (dnsNames/ipAddresses)');
   }
-  const certPem = sign({
-    subject: toAttributes({ commonName: options.commonName }),
-    publicKey,
-    validity: options,
-    issuer,
-    selfKey: privateKey,
-    extensions: [
-      { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames },
-    ],
-  });
-  return { certPem, keyPem, chainPem: certPem + caChain(issuer) };
+  return issueLeaf(issuer, toAttributes({ commonName: options.commonName }), options, [
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames },
+  ]);
 }
 
 /** A TLS client certificate with the given subject (validity may lie in the past, for tests). */
 export function issueClientCert(issuer: CertificateAuthority, options: ClientCertOptions): IssuedCertificate {
+  return issueLeaf(issuer, toAttributes(options.subject), options, [{ name: 'extKeyUsage', clientAuth: true }]);
+}
+
+/** A TLS end-entity certificate (not a CA, RSA key usages) with a new key, plus `usage` extensions. */
+function issueLeaf(issuer: CertificateAuthority, subject: forge.pki.CertificateField[], validity: Validity, usage: object[]): IssuedCertificate {
   const { privateKey, publicKey, keyPem } = newKeyPair();
   const certPem = sign({
-    subject: toAttributes(options.subject),
+    subject,
     publicKey,
-    validity: options,
+    validity,
     issuer,
     selfKey: privateKey,
     extensions: [
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', clientAuth: true },
+      ...usage,
     ],
   });
   return { certPem, keyPem, chainPem: certPem + caChain(issuer) };
