@@ -1,19 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { runClientCli } from './cli';
+import { runClientCliCaptured } from './test-support/run-client-cli';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), { isTTY: false });
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runClientCli(args, { stdout, stderr });
-  return { code, out, err };
-}
+const run = runClientCliCaptured;
 
 describe('client CLI: usage errors are one clear message, never a stack trace', () => {
   let empty: string;

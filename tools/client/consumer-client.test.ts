@@ -5,15 +5,14 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { createRootCa } from '../pki';
 import { startSandbox, type Sandbox } from '../dev/sandbox';
-import { runClientCli } from './cli';
 import { ConsumerClient, type ConsumerClientOptions } from './consumer-client';
 import { HttpError, TlsRejectedError } from './errors';
 import { httpErrorFrom } from './http-errors';
 import { httpsRequest, readText } from './https-request';
 import { loadTlsIdentity } from './tls-identity';
+import { runClientCliCaptured } from './test-support/run-client-cli';
 
 const sampleData = resolve(__dirname, '..', '..', 'sample-data');
 let stateDir: string;
@@ -131,16 +130,7 @@ describe('consumer client against the real authorization server and app', () => 
 });
 
 describe('client CLI next to the sandbox (no options)', () => {
-  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const stdout = new PassThrough();
-    const stderr = Object.assign(new PassThrough(), { isTTY: false });
-    let out = '';
-    let err = '';
-    stdout.on('data', (c: Buffer) => (out += c.toString()));
-    stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await runClientCli([...args, '--sandbox-dir', stateDir], { stdout, stderr });
-    return { code, out, err };
-  }
+  const cli = (args: string[]) => runClientCliCaptured([...args, '--sandbox-dir', stateDir]);
 
   it('token: prints the token, its expiry, and caches it in a 0600 file', async () => {
     const first = await cli(['token', '--fresh']);
