@@ -24,7 +24,8 @@ import { requestToken, startAuthorizationServer, type AuthorizationServerHandle 
 import { createDevSet } from '../tools/pki/dev-set';
 
 const ROOT = join(__dirname, '..');
-const MAIN = join(ROOT, 'dist', 'provider-app', 'main.js');
+// BENCH_APP_MAIN: another build of the app (e.g. an older commit's esbuild bundle) for before/after figures.
+const MAIN = process.env.BENCH_APP_MAIN ?? join(ROOT, 'dist', 'provider-app', 'main.js');
 const PM2 = require.resolve('pm2/bin/pm2');
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
