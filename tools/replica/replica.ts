@@ -26,7 +26,7 @@ export interface ReplicaOptions {
   readonly bundleDir?: string;
   /** @default provider.replica.test */
   readonly domain?: string;
-  /** The app user created for the run (deleted by stop()). @default phreplica */
+  /** The app user created for the run (deleted by stop()); unique per process so an e2e run and a bench can share a machine. @default phreplica<pid> */
   readonly appUser?: string;
   /** @default 2 */
   readonly appInstances?: number;
@@ -78,7 +78,7 @@ export class Replica {
     this.root = mkdtempSync(join(tmpdir(), 'ph-replica-'));
     chmodSync(this.root, 0o755);
     this.domain = options.domain ?? 'provider.replica.test';
-    this.appUser = options.appUser ?? 'phreplica';
+    this.appUser = options.appUser ?? `phreplica${process.pid}`;
     this.awsRoot = join(this.root, 'aws');
     this.bucketDir = join(this.awsRoot, 's3', 'replica-bucket');
     this.log = options.log ?? ((line) => process.stderr.write(`[replica] ${line}\n`));
