@@ -1,10 +1,13 @@
+import type { RequestListener } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { DatasetCache } from './dataset-cache';
 import { accelRedirectTarget, CSV_CONTENT_TYPE, datasetNameFromPath, listDatasets, type DatasetFile } from './datasets';
 import { HttpError, sendError } from './errors';
 import { AuthorizationServerUnavailable, type Introspector } from './introspection';
+import { createFastPath } from './fast-path';
 import { ManifestError, ManifestStore } from './manifest';
+import { ClientCertificateCache } from './middleware/client-cert-cache';
 import { accessLog } from './middleware/access-log';
 import { authenticate, checkPolicy, type AuthContext } from './middleware/auth';
 import { fapiHeaders } from './middleware/fapi-headers';
@@ -30,20 +33,64 @@ export interface AppDeps {
   readonly isDraining?: () => boolean;
 }
 
+/** Caches shared by the Express app and the fast path. */
+interface SharedState {
+  readonly manifest: ManifestStore;
+  readonly datasets: DatasetCache;
+  readonly certificates: ClientCertificateCache;
+}
+
+function sharedState(deps: AppDeps): SharedState {
+  const ttlMs = deps.dataCacheTtlMs ?? 0;
+  return {
+    manifest: new ManifestStore(deps.dataDir, deps.scope, { ttlMs }),
+    datasets: new DatasetCache(deps.dataDir, { ttlMs }),
+    certificates: new ClientCertificateCache(),
+  };
+}
+
 /** The Express resource server. Listening is `server.ts`'s job. */
 export function createApp(deps: AppDeps): Express {
+  return buildApp(deps, sharedState(deps));
+}
+
+/**
+ * What the server runs: the fast path for an authorised, fully cached X-Accel-Redirect
+ * request (see `fast-path.ts`), the Express app for everything else.
+ */
+export function createRequestHandler(deps: AppDeps): RequestListener {
+  const shared = sharedState(deps);
+  const app = buildApp(deps, shared);
+  if (!deps.accelRedirectPrefix) return app;
+  const fast = createFastPath({
+    logger: deps.logger,
+    introspector: deps.introspector,
+    certificates: shared.certificates,
+    datasets: shared.datasets,
+    manifest: shared.manifest,
+    clientCertHeader: deps.clientCertHeader,
+    accelRedirectPrefix: deps.accelRedirectPrefix,
+    clockSkewSeconds: deps.clockSkewSeconds,
+    now: deps.now ?? Date.now,
+  });
+  return (req, res) => {
+    if (!fast(req, res)) app(req, res);
+  };
+}
+
+function buildApp(deps: AppDeps, shared: SharedState): Express {
   const app = express();
   const startedAt = Date.now();
   app.disable('x-powered-by');
   const dataCacheTtlMs = deps.dataCacheTtlMs ?? 0;
-  const manifest = new ManifestStore(deps.dataDir, deps.scope, { ttlMs: dataCacheTtlMs });
-  const datasets = new DatasetCache(deps.dataDir, { ttlMs: dataCacheTtlMs });
+  const { manifest, datasets } = shared;
   const auth = authenticate({
     introspector: deps.introspector,
     clientCertHeader: deps.clientCertHeader,
     clockSkewSeconds: deps.clockSkewSeconds,
     retryAfterSeconds: deps.retryAfterSeconds,
     now: deps.now,
+    certificates: shared.certificates,
   });
 
   app.use(fapiHeaders);

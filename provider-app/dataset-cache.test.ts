@@ -98,6 +98,16 @@ describe('DatasetCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('peek() returns a cached resolution only within the TTL, without touching the disk', async () => {
+    writeFileSync(join(dir, 'meters.csv'), 'a\n');
+    const cache = new DatasetCache(dir, { ttlMs: 1000, now });
+    expect(cache.peek('meters')).toBeUndefined();
+    const file = await cache.resolve('meters');
+    expect(cache.peek('meters')).toBe(file);
+    clock += 1000;
+    expect(cache.peek('meters')).toBeUndefined();
+  });
+
   it('bypasses the cache when asked for a fresh resolution', async () => {
     writeFileSync(join(dir, 'meters.csv'), 'a\n');
     const cache = new DatasetCache(dir, { ttlMs: 1000, now });

@@ -40,6 +40,12 @@ export class DatasetCache {
     return this.entries.size;
   }
 
+  /** The cached resolution while it is within the TTL, without touching the disk (undefined: ask `resolve`). */
+  peek(name: string): DatasetFile | undefined {
+    const hit = this.entries.get(name);
+    return hit && this.now() - hit.checkedAt < this.options.ttlMs ? hit.file : undefined;
+  }
+
   /** Like `resolveDataset`; `fresh` skips the cache (after the cached path failed to open). */
   async resolve(name: string, fresh = false): Promise<DatasetFile | undefined> {
     const hit = this.entries.get(name);

@@ -25,6 +25,8 @@ export class AuthorizationServerUnavailable extends Error {
 /** Anything that can introspect a token; the app depends on this, tests may pass their own. */
 export interface Introspector {
   introspect(token: string): Promise<IntrospectionResult>;
+  /** A result still cached for this token, without any call (undefined: not cached). */
+  peek?(token: string): IntrospectionResult | undefined;
   close?(): void;
 }
 

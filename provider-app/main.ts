@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createApp } from './app';
+import { createRequestHandler } from './app';
 import { ConfigError, loadProviderConfig, type ProviderConfig } from './config';
 import { IntrospectionClient } from './introspection';
 import { createLogger } from './logger';
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     { ttlSeconds: config.introspectionCacheTtlSeconds, maxEntries: config.introspectionCacheMaxEntries },
   );
   let running: Awaited<ReturnType<typeof startServer>> | undefined;
-  const app = createApp({
+  const app = createRequestHandler({
     logger,
     introspector,
     dataDir: config.dataDir,

@@ -50,6 +50,20 @@ describe('ManifestStore', () => {
     expect(await store.load()).toEqual({ datasets: {} });
   });
 
+  it('peekPolicy() answers from the last check only within the TTL, and never after a broken manifest', async () => {
+    write({ datasets: { meters: { scopes: ['a:read'] } } }, 1_700_000_000);
+    const store = new ManifestStore(dir, 'datasets:read', { ttlMs: 1000, now });
+    expect(store.peekPolicy('meters')).toBeUndefined();
+    await store.load();
+    expect(store.peekPolicy('meters')).toEqual({ scopes: ['a:read'] });
+    expect(store.peekPolicy('other')).toEqual({ scopes: ['datasets:read'] });
+    clock += 1000;
+    expect(store.peekPolicy('meters')).toBeUndefined();
+    write('{ broken', 1_700_000_100);
+    await expect(store.load()).rejects.toBeInstanceOf(ManifestError);
+    expect(store.peekPolicy('meters')).toBeUndefined();
+  });
+
   it('without a TTL looks at the file on every call', async () => {
     write({ datasets: { meters: { scopes: ['a:read'] } } }, 1_700_000_000);
     const store = new ManifestStore(dir, 'datasets:read', { now });

@@ -93,7 +93,16 @@ export class ManifestStore {
 
   /** The policy for one dataset: its manifest entry, else the default scope. */
   async policyFor(name: string): Promise<AccessPolicy> {
-    const manifest = await this.load();
+    return this.policyIn(await this.load(), name);
+  }
+
+  /** `policyFor` from the last check while it is within the TTL, without touching the disk (undefined: ask `policyFor`). */
+  peekPolicy(name: string): AccessPolicy | undefined {
+    if (!this.checked || this.now() - this.checked.at >= this.ttlMs) return undefined;
+    return this.policyIn(this.checked.manifest, name);
+  }
+
+  private policyIn(manifest: Manifest | undefined, name: string): AccessPolicy {
     const entry = manifest?.datasets[name];
     const defaults = this.defaultScope ? [this.defaultScope] : [];
     return { scopes: entry?.scopes ?? defaults, ...(entry?.clientIds ? { clientIds: entry.clientIds } : {}) };

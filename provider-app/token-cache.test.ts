@@ -21,6 +21,17 @@ describe('CachingIntrospector', () => {
     inner = new CountingIntrospector();
   });
 
+  it('peek() returns only a cached, unexpired result and never calls the server', async () => {
+    const c = cache(60);
+    expect(c.peek('t')).toBeUndefined();
+    await c.introspect('t');
+    expect(c.peek('t')).toEqual({ active: true, exp: 2000 });
+    expect(c.peek('other')).toBeUndefined();
+    clock += 60_000;
+    expect(c.peek('t')).toBeUndefined();
+    expect(inner.calls).toBe(1);
+  });
+
   it('reuses a result within the TTL and asks again after it', async () => {
     const c = cache(60);
     await c.introspect('t');

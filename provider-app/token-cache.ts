@@ -34,6 +34,11 @@ export class CachingIntrospector implements Introspector {
     return this.entries.size;
   }
 
+  peek(token: string): IntrospectionResult | undefined {
+    const hit = this.entries.get(createHash('sha256').update(token).digest('base64url'));
+    return hit && hit.expiresAt > this.now() ? hit.result : undefined;
+  }
+
   async introspect(token: string): Promise<IntrospectionResult> {
     const key = createHash('sha256').update(token).digest('base64url');
     const hit = this.entries.get(key);
