@@ -294,6 +294,35 @@ describe('provider app', () => {
       }
     });
 
+    it('sees a swap of the data folder symlink at once, long before the TTL (the caches are dropped on the rename)', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'provider-swap-now-'));
+      try {
+        for (const tree of ['v1', 'v2']) {
+          mkdirSync(join(root, tree));
+          writeFileSync(join(root, tree, 'meters.csv'), `${tree}\n`);
+        }
+        const swap = (tree: string) => {
+          symlinkSync(join(root, tree), join(root, 'next'));
+          renameSync(join(root, 'next'), join(root, 'current'));
+        };
+        swap('v1');
+        const { app: server } = testApp({ dataDir: join(root, 'current'), introspector: fake, dataCacheTtlMs: 60_000 });
+        const token = fake.bound('swap-now', alice);
+        const call = () => request(server).get('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+        expect((await call()).text).toBe('v1\n');
+        expect((await call()).text).toBe('v1\n');
+        swap('v2');
+        let seen = '';
+        for (let i = 0; i < 20 && seen !== 'v2\n'; i += 1) {
+          await new Promise((r) => setTimeout(r, 25));
+          seen = (await call()).text;
+        }
+        expect(seen).toBe('v2\n');
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
     it('answers 404 within the bound once a dataset is removed', async () => {
       const { app: server } = testApp({ dataDir: data.dir, introspector: fake, dataCacheTtlMs: 200, accelRedirectPrefix: '/_datasets/' });
       const token = fake.bound('rm', alice);

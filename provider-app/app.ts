@@ -1,4 +1,6 @@
+import { watch } from 'node:fs';
 import type { RequestListener } from 'node:http';
+import { basename, dirname } from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { DatasetCache } from './dataset-cache';
@@ -42,11 +44,33 @@ interface SharedState {
 
 function sharedState(deps: AppDeps): SharedState {
   const ttlMs = deps.dataCacheTtlMs ?? 0;
-  return {
+  const state = {
     manifest: new ManifestStore(deps.dataDir, deps.scope, { ttlMs }),
     datasets: new DatasetCache(deps.dataDir, { ttlMs }),
     certificates: new ClientCertificateCache(),
   };
+  if (ttlMs > 0) clearOnSwap(deps.dataDir, () => {
+    state.datasets.clear();
+    state.manifest.clear();
+  });
+  return state;
+}
+
+/**
+ * The host swaps data trees by renaming a new symlink over `dataDir`: watching its parent
+ * folder for that name drops the caches at once, so a swap is seen immediately rather than
+ * up to the TTL later. Best effort: where watching fails, the TTL still bounds staleness.
+ */
+function clearOnSwap(dataDir: string, clear: () => void): void {
+  const name = basename(dataDir);
+  try {
+    const watcher = watch(dirname(dataDir), { persistent: false }, (_event, filename) => {
+      if (filename === null || filename.toString() === name) clear();
+    });
+    watcher.on('error', () => watcher.close());
+  } catch {
+    // No inotify (or no permission on the parent): the TTL alone applies.
+  }
 }
 
 /** The Express resource server. Listening is `server.ts`'s job. */

@@ -40,6 +40,11 @@ export class DatasetCache {
     return this.entries.size;
   }
 
+  /** Forgets every resolution (the data tree was swapped). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** The cached resolution while it is within the TTL, without touching the disk (undefined: ask `resolve`). */
   peek(name: string): DatasetFile | undefined {
     const hit = this.entries.get(name);

@@ -58,6 +58,11 @@ export class ManifestStore {
     this.now = options.now ?? (() => performance.now());
   }
 
+  /** Forgets the last check (the data tree was swapped): the next call looks at the file. */
+  clear(): void {
+    this.checked = undefined;
+  }
+
   async load(): Promise<Manifest | undefined> {
     if (this.checked && this.now() - this.checked.at < this.ttlMs) return this.checked.manifest;
     const at = this.now();
