@@ -6,11 +6,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { mtlsRequest, type MtlsRequestOptions } from '../../tools/replica/mtls-request';
-import { startProviderReplica, type ProviderReplica } from '../../tools/replica/provider-replica';
+import { REPLICA_SCOPE, startProviderReplica, type ProviderReplica } from '../../tools/replica/provider-replica';
 import { Traffic, type TrafficResult } from '../../tools/replica/traffic';
+import { runVerify } from '../../tools/verify';
 import { servedCertificate } from './served-certificate';
 
 const SAMPLE = join(__dirname, '..', '..', 'sample-data');
@@ -184,6 +185,46 @@ describe('a consumer over mTLS with a certificate-bound token', () => {
     expectStatus(response, 200);
     expect(response.ok && response.body.toString()).toContain('Disallow');
   });
+});
+
+describe('npm run verify against the replica (the post-deploy check)', () => {
+  it('passes every check with the consumer identity; DNS is pinned, so not checked', async () => {
+    const { replica, pki, siteCaPem, authz } = provider;
+    const dir = replica.path('verify');
+    mkdirSync(dir, { recursive: true });
+    // One CA file for both servers: the site's (pebble) and the authorization server's.
+    writeFileSync(join(dir, 'ca.pem'), `${siteCaPem.trim()}\n${pki.rootCa.certPem.trim()}\n`);
+    writeFileSync(join(dir, 'consumer.pem'), pki.consumer.chainPem);
+    writeFileSync(join(dir, 'consumer.key'), pki.consumer.keyPem, { mode: 0o600 });
+    const report = await runVerify({
+      url: `https://${replica.domain}:${replica.httpsPort}/`,
+      dataset: DATASET,
+      consumer: {
+        issuer: authz.issuer,
+        clientId: 'consumer',
+        scope: REPLICA_SCOPE,
+        cert: join(dir, 'consumer.pem'),
+        key: join(dir, 'consumer.key'),
+        ca: join(dir, 'ca.pem'),
+        resolve: { [replica.domain]: '127.0.0.1' },
+        noSandbox: true,
+      },
+    });
+    const statusOf = Object.fromEntries(report.checks.map((check) => [check.name, check.status]));
+    expect(statusOf).toEqual({
+      'DNS resolves': 'warn',
+      'server certificate': 'pass',
+      'TLS versions': 'pass',
+      'no client cert → refused': 'pass',
+      'token (client_credentials)': 'pass',
+      'dataset download': 'pass',
+      'x-fapi-interaction-id': 'pass',
+      'Date header': 'pass',
+    });
+    expect(report.checks.find((check) => check.name === 'server certificate')?.detail).toContain(`valid for ${replica.domain}`);
+    expect(report.checks.find((check) => check.name === 'dataset download')?.detail).toMatch(new RegExp(`^${DATASET}: HTTP 200`));
+    expect(report.ok).toBe(true);
+  }, 60000);
 });
 
 describe('refusals through nginx', () => {
