@@ -16,8 +16,11 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requestToken, startAuthorizationServer, type AuthorizationServerHandle } from '../tools/authz-server';
+import { requestToken, type AuthorizationServerHandle } from '../tools/authz-server';
 import { createDevSet } from '../tools/pki/dev-set';
+import { startDevSetAuthz } from './dev-set-authz';
+import { runBenchMain } from './run-main';
+import { stopChild } from '../tools/lib/child-process';
 
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
 const MAX_GROWTH_MB = Number(process.env.BENCH_MAX_GROWTH_MB ?? 64);
@@ -56,16 +59,7 @@ async function main(): Promise<number> {
     ftruncateSync(fd, SIZE_MB * 1024 * 1024);
     closeSync(fd);
 
-    authz = await startAuthorizationServer({
-      tlsCert: pki.files['server.chain.crt']!,
-      tlsKey: pki.files['server.key']!,
-      clientCa: pki.files.caBundle!,
-      scopes: ['datasets:read'],
-      clients: [
-        { clientId: 'consumer', certFile: pki.files['consumer.crt']!, scope: 'datasets:read' },
-        { clientId: 'provider', certFile: pki.files['provider.crt']! },
-      ],
-    });
+    authz = await startDevSetAuthz(pki);
     const socket = join(dir, 'provider.sock');
     const config = join(dir, 'provider.json');
     writeFileSync(
@@ -114,19 +108,10 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return ok ? 0 : 1;
   } finally {
-    if (app && app.exitCode === null) {
-      app.kill('SIGTERM');
-      await once(app, 'exit');
-    }
+    if (app) await stopChild(app);
     await authz?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`bench:app: ${(error as Error).message}\n`);
-    process.exit(1);
-  },
-);
+runBenchMain('bench:app', main);

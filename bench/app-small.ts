@@ -20,8 +20,11 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { requestToken, startAuthorizationServer, type AuthorizationServerHandle } from '../tools/authz-server';
+import { requestToken, type AuthorizationServerHandle } from '../tools/authz-server';
 import { createDevSet } from '../tools/pki/dev-set';
+import { startDevSetAuthz } from './dev-set-authz';
+import { runBenchMain } from './run-main';
+import { stopChild } from '../tools/lib/child-process';
 
 const ROOT = join(__dirname, '..');
 // BENCH_APP_MAIN: another build of the app (e.g. an older commit's esbuild bundle) for before/after figures.
@@ -90,16 +93,7 @@ async function main(): Promise<number> {
     mkdirSync(data);
     const small = smallCsv();
     writeFileSync(join(data, 'small.csv'), small);
-    authz = await startAuthorizationServer({
-      tlsCert: pki.files['server.chain.crt']!,
-      tlsKey: pki.files['server.key']!,
-      clientCa: pki.files.caBundle!,
-      scopes: ['datasets:read'],
-      clients: [
-        { clientId: 'consumer', certFile: pki.files['consumer.crt']!, scope: 'datasets:read' },
-        { clientId: 'provider', certFile: pki.files['provider.crt']! },
-      ],
-    });
+    authz = await startDevSetAuthz(pki);
     const socket = join(dir, 'provider.sock');
     const config = join(dir, 'provider.json');
     writeFileSync(
@@ -157,19 +151,10 @@ async function main(): Promise<number> {
     return result.errors === 0 && result.requests > 0 ? 0 : 1;
   } finally {
     if (USE_PM2) spawnSync(process.execPath, [PM2, 'kill'], { env: pm2Env, stdio: 'ignore', timeout: 30000 });
-    if (app && app.exitCode === null) {
-      app.kill('SIGTERM');
-      await once(app, 'exit');
-    }
+    if (app) await stopChild(app);
     await authz?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`bench:app-small: ${(error as Error).message}\n`);
-    process.exit(1);
-  },
-);
+runBenchMain('bench:app-small', main);

@@ -259,19 +259,25 @@ describe('provider app', () => {
   });
 
   describe('dataset cache (dataCacheTtlMs)', () => {
+    /** Data trees each holding `meters.csv` = "<tree>\n", and the host's swap: a new symlink renamed over `current`. */
+    function dataTrees(prefix: string, trees: readonly string[]) {
+      const root = mkdtempSync(join(tmpdir(), prefix));
+      for (const tree of trees) {
+        mkdirSync(join(root, tree));
+        writeFileSync(join(root, tree, 'meters.csv'), `${tree}\n`);
+      }
+      const swap = (tree: string) => {
+        symlinkSync(join(root, tree), join(root, 'next'));
+        renameSync(join(root, 'next'), join(root, 'current'));
+      };
+      return { root, swap };
+    }
+
     // The host swaps data trees by replacing the data folder symlink, keeps the previous
     // tree and deletes older ones; the app must follow within the bound and never fail.
     it('serves the new tree within the bound after a swap, even when the cached tree was deleted', async () => {
-      const root = mkdtempSync(join(tmpdir(), 'provider-swap-'));
+      const { root, swap } = dataTrees('provider-swap-', ['v1', 'v2', 'v3']);
       try {
-        for (const tree of ['v1', 'v2', 'v3']) {
-          mkdirSync(join(root, tree));
-          writeFileSync(join(root, tree, 'meters.csv'), `${tree}\n`);
-        }
-        const swap = (tree: string) => {
-          symlinkSync(join(root, tree), join(root, 'next'));
-          renameSync(join(root, 'next'), join(root, 'current'));
-        };
         swap('v1');
         const { app: server } = testApp({ dataDir: join(root, 'current'), introspector: fake, dataCacheTtlMs: 300 });
         const token = fake.bound('swap', alice);
@@ -295,16 +301,8 @@ describe('provider app', () => {
     });
 
     it('sees a swap of the data folder symlink at once, long before the TTL (the caches are dropped on the rename)', async () => {
-      const root = mkdtempSync(join(tmpdir(), 'provider-swap-now-'));
+      const { root, swap } = dataTrees('provider-swap-now-', ['v1', 'v2']);
       try {
-        for (const tree of ['v1', 'v2']) {
-          mkdirSync(join(root, tree));
-          writeFileSync(join(root, tree, 'meters.csv'), `${tree}\n`);
-        }
-        const swap = (tree: string) => {
-          symlinkSync(join(root, tree), join(root, 'next'));
-          renameSync(join(root, 'next'), join(root, 'current'));
-        };
         swap('v1');
         const { app: server } = testApp({ dataDir: join(root, 'current'), introspector: fake, dataCacheTtlMs: 60_000 });
         const token = fake.bound('swap-now', alice);
