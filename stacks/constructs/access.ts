@@ -81,6 +81,15 @@ export class Access extends Construct {
           resources: [...props.parameterArns],
         },
         {
+          // AmazonSSMManagedInstanceCore allows ssm:GetParameter(s) on "*", and the default
+          // aws/ssm key lets anyone in the account decrypt through SSM: without this Deny the
+          // host could read every SecureString in the account.
+          sid: 'NoOtherParameters',
+          effect: 'Deny',
+          actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory'],
+          notResources: [...props.parameterArns],
+        },
+        {
           sid: 'DecryptSecretParametersViaSsm',
           effect: 'Allow',
           actions: ['kms:Decrypt'],

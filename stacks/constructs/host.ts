@@ -4,7 +4,7 @@
  * IMDSv2 only, encrypted gp3 root, static user data; an Elastic IP; and the SSM
  * association that applies each deploy in place.
  */
-import { Fn } from 'cdktf';
+import { DataResource, Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { DataAwsSsmParameter } from '@cdktf/provider-aws/lib/data-aws-ssm-parameter';
 import { Eip } from '@cdktf/provider-aws/lib/eip';
@@ -61,6 +61,11 @@ export class Host extends Construct {
   constructor(scope: Construct, id: string, props: HostProps) {
     super(scope, id);
     const ami = new DataAwsSsmParameter(this, 'ami', { name: `${AMI_PARAMETER_PREFIX}${props.architecture}` });
+    // `ami` is ignored after creation (the parameter moves with every AL2023 release), so an
+    // instance type of another architecture would be applied in place to an image that
+    // cannot boot on it: a change of architecture replaces the instance instead.
+    const architecture = new DataResource(this, 'architecture', { triggersReplace: { architecture: props.architecture } });
+    architecture.overrideLogicalId('host_architecture');
 
     this.instance = new Instance(this, 'instance', {
       ami: ami.insecureValue,
@@ -76,7 +81,12 @@ export class Host extends Construct {
       // cloud-init runs once per instance: a changed user data only takes effect on a new one.
       userDataReplaceOnChange: true,
       tags: { Name: `${props.namePrefix}-host` },
-      lifecycle: { ignoreChanges: ['ami'] },
+      lifecycle: {
+        ignoreChanges: ['ami'],
+        // A plain address: cdktf would write a dependable as "${...}", which Terraform
+        // rejects here (hashicorp/terraform-cdk#3196).
+        replaceTriggeredBy: [`${DataResource.tfResourceType}.${architecture.friendlyUniqueId}`],
+      },
       dependsOn: props.bootDependsOn,
     });
 

@@ -78,8 +78,18 @@ describe('ProviderStack (example environment)', () => {
       expect(only(synth.doc, 'aws_instance').ami).toBe(`\${data.aws_ssm_parameter.${ami}.insecure_value}`);
     });
 
+    it('takes the x86_64 AMI for an x86 type, and replaces the host when the architecture changes', () => {
+      const x86 = synthStack(exampleConfig({ instance: { type: 't3.small' } }));
+      expect(x86.json).toHaveDataSourceWithProperties(DataAwsSsmParameter, { name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' });
+      for (const [doc, architecture] of [[synth.doc, 'arm64'], [x86.doc, 'x86_64']] as const) {
+        expect(doc.resource.terraform_data).toEqual({ host_architecture: { triggers_replace: { architecture } } });
+        // A plain address: Terraform refuses an interpolation ("${...}") in replace_triggered_by.
+        expect(only(doc, 'aws_instance').lifecycle).toEqual({ ignore_changes: ['ami'], replace_triggered_by: ['terraform_data.host_architecture'] });
+      }
+    });
+
     it('never replaces the host for a new AMI release, but does for new user data', () => {
-      expect(synth.json).toHaveResourceWithProperties(Instance, { lifecycle: { ignore_changes: ['ami'] }, user_data_replace_on_change: true });
+      expect(synth.json).toHaveResourceWithProperties(Instance, { lifecycle: expect.objectContaining({ ignore_changes: ['ami'] }), user_data_replace_on_change: true });
     });
 
     it('requires IMDSv2 and encrypts a gp3 root volume of the configured size', () => {
@@ -262,6 +272,16 @@ describe('ProviderStack (example environment)', () => {
         effect: 'Allow',
         actions: ['ssm:GetParameter'],
         resources: [arn('/provider-host/example/transport-cert'), arn('/provider-host/example/transport-key'), expect.stringMatching(/^\$\{aws_ssm_parameter\.[^.]+\.arn\}$/)],
+      });
+    });
+
+    it('denies every other parameter, which the Session Manager managed policy would allow ("*")', () => {
+      const allowed = policyStatements('ReadHostParameters').resources;
+      expect(policyStatements('NoOtherParameters')).toEqual({
+        sid: 'NoOtherParameters',
+        effect: 'Deny',
+        actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory'],
+        not_resources: allowed,
       });
     });
 

@@ -25,7 +25,7 @@ fetch_secrets() {
   fetch_secret "$PH_TLS_KEY_PARAM" "$PH_SECRETS_DIR/transport.key" && changed_any=0
   grep -q -- '-----BEGIN CERTIFICATE-----' "$PH_SECRETS_DIR/transport.crt" \
     || die "SSM parameter $PH_TLS_CERT_PARAM does not hold a PEM certificate"
-  grep -q -- '-----BEGIN .*PRIVATE KEY-----' "$PH_SECRETS_DIR/transport.key" \
+  grep -q -- '-----BEGIN .*PRIVATE[ ]KEY-----' "$PH_SECRETS_DIR/transport.key" \
     || die "SSM parameter $PH_TLS_KEY_PARAM does not hold a PEM private key"
   return "$changed_any"
 }
