@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { thumbprintS256 } from '../tools/pki';
-import { escapedCert, FakeIntrospector, legacyCertUnfolded, makeCerts, makeDataDir, testApp } from './test-support/fixtures';
+import { createRequestHandler } from './app';
+import { escapedCert, FakeIntrospector, legacyCertUnfolded, makeCerts, makeDataDir, memoryLogger, testApp } from './test-support/fixtures';
 
 const { alice, bob } = makeCerts();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -255,6 +259,138 @@ describe('provider app', () => {
       const res = await get('/absent');
       expect(res.status).toBe(404);
       expect(res.body.error).toBe('not_found');
+    });
+  });
+
+  // The cases above target files that do not exist outside dataDir, so they would pass
+  // even with no protection at all. Here a real secret sits next to dataDir: a traversal
+  // that escaped would find it. Each request goes out byte for byte (node:http, not
+  // supertest, whose URL parser would normalise `../` away).
+  describe('traversal towards a real secret outside dataDir', () => {
+    const PARENT_SECRET = `parent-secret-${randomUUID()}`;
+    const SIBLING_SECRET = `sibling-secret-${randomUUID()}`;
+    const HIDDEN_SECRET = `hidden-secret-${randomUUID()}`;
+    const INNER_SECRET = `inner-secret-${randomUUID()}`;
+    const secrets = [PARENT_SECRET, SIBLING_SECRET, HIDDEN_SECRET, INNER_SECRET];
+    let root: string;
+    let token: string;
+    let fake: FakeIntrospector;
+    const servers: Record<'streaming' | 'accel', { server: Server; port: number }> = {} as never;
+
+    /** One GET exactly as written, over a fresh connection. */
+    const rawGet = (mode: 'streaming' | 'accel', path: string) =>
+      new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port: servers[mode].port, path, agent: false, headers: { 'x-oe-client-cert': escapedCert(alice), authorization: `Bearer ${token}` } },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8').on('data', (c: string) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+
+    beforeAll(async () => {
+      // <root>/secret.csv, <root>/sibling/secret.csv, and dataDir = <root>/data with
+      // <root>/data/.hidden.csv and <root>/data/sub/inner.csv (inside, but not datasets).
+      root = mkdtempSync(join(tmpdir(), 'provider-traversal-'));
+      const dataDir = join(root, 'data');
+      mkdirSync(join(dataDir, 'sub'), { recursive: true });
+      mkdirSync(join(root, 'sibling'));
+      writeFileSync(join(root, 'secret.csv'), `${PARENT_SECRET}\n`);
+      writeFileSync(join(root, 'sibling', 'secret.csv'), `${SIBLING_SECRET}\n`);
+      writeFileSync(join(dataDir, '.hidden.csv'), `${HIDDEN_SECRET}\n`);
+      writeFileSync(join(dataDir, 'sub', 'inner.csv'), `${INNER_SECRET}\n`);
+      writeFileSync(join(dataDir, 'meters.csv'), 'id,kwh\n1,2.5\n');
+      // A name that passes the pattern but whose real path leaves dataDir: absolute and relative symlinks.
+      symlinkSync(join(root, 'secret.csv'), join(dataDir, 'leak.csv'));
+      symlinkSync(join('..', 'sibling', 'secret.csv'), join(dataDir, 'sibling-leak.csv'));
+      fake = new FakeIntrospector();
+      token = fake.bound('traversal', alice);
+      const handlers: Record<'streaming' | 'accel', RequestListener> = {
+        streaming: testApp({ dataDir, introspector: fake }).app,
+        accel: createRequestHandler({
+          logger: memoryLogger().logger,
+          introspector: fake,
+          dataDir,
+          scope: 'datasets:read',
+          clientCertHeader: 'x-oe-client-cert',
+          accelRedirectPrefix: '/_datasets/',
+          clockSkewSeconds: 5,
+          retryAfterSeconds: 7,
+          dataCacheTtlMs: 60_000,
+        }),
+      };
+      for (const mode of ['streaming', 'accel'] as const) {
+        const server = createServer(handlers[mode]).listen(0, '127.0.0.1');
+        await once(server, 'listening');
+        servers[mode] = { server, port: (server.address() as { port: number }).port };
+      }
+      // Sanity: the set-up serves a real dataset in both modes (and warms the accel caches).
+      expect((await rawGet('streaming', '/meters')).body).toBe('id,kwh\n1,2.5\n');
+      expect((await rawGet('accel', '/meters')).headers['x-accel-redirect']).toBe('/_datasets/meters.csv');
+    });
+    afterAll(() => {
+      for (const { server } of Object.values(servers)) server.close();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    const expectRefused = (res: { status: number; headers: IncomingHttpHeaders; body: string }, status: number) => {
+      expect(res.status).toBe(status);
+      for (const secret of secrets) expect(res.body).not.toContain(secret);
+      expect(res.headers['x-accel-redirect']).toBeUndefined();
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+    };
+
+    // Enough `../` to reach `/` from any temp folder, then down to the secret by its absolute path.
+    const absoluteUp = () => `${'..%2F'.repeat(30)}${encodeURIComponent(root.slice(1))}%2Fsecret`;
+
+    // The `%2F`/`%2e` forms reach the handler as `../secret` and are stopped by the name
+    // pattern and the real-path check (they fail with both removed). The double-encoded,
+    // backslash, overlong-UTF-8 and raw `../` forms are stopped before either (one decode
+    // only; `\` is no separator on Linux; Express routes by path segment): kept so that a
+    // change there is caught too.
+    it.each([
+      ['/..%2Fsecret', 404],
+      ['/..%2Fsecret.csv', 404],
+      ['/..%2fsibling%2fsecret', 404],
+      ['/%2e%2e%2fsecret', 404],
+      ['/%2E%2E%2Fsecret.csv', 404],
+      ['/..%252Fsecret', 404],
+      ['/%252e%252e%252fsecret', 404],
+      ['/..%5Csecret', 404],
+      ['/meters%2F..%2F..%2Fsecret', 404],
+      ['/%c0%ae%c0%ae%2fsecret', 400],
+      ['/../secret', 404],
+      ['/../secret.csv', 404],
+      ['/../sibling/secret', 404],
+      ['/meters/../../secret', 404],
+      ['/./../secret', 404],
+    ] as const)('never serves the secret for %s (%i), streaming or X-Accel-Redirect', async (path, status) => {
+      for (const mode of ['streaming', 'accel'] as const) expectRefused(await rawGet(mode, path), status);
+    });
+
+    it('never serves the secret through an absolute path reached by climbing to /', async () => {
+      for (const mode of ['streaming', 'accel'] as const) expectRefused(await rawGet(mode, `/${absoluteUp()}`), 404);
+    });
+
+    // Each protection alone: these pass the other one, so each fails if its own check is removed.
+    it('real-path containment: a valid name whose symlink leaves dataDir is 404 (and not listed)', async () => {
+      for (const mode of ['streaming', 'accel'] as const) {
+        for (const path of ['/leak', '/leak.csv', '/sibling-leak']) expectRefused(await rawGet(mode, path), 404);
+        const listed = JSON.parse((await rawGet(mode, '/datasets')).body).datasets.map((d: { name: string }) => d.name);
+        expect(listed).toContain('meters');
+        expect(listed).not.toContain('leak');
+        expect(listed).not.toContain('sibling-leak');
+      }
+    });
+
+    it('name pattern: a dotfile or a file in a subfolder, both inside dataDir, is 404', async () => {
+      for (const mode of ['streaming', 'accel'] as const) {
+        for (const path of ['/.hidden', '/.hidden.csv', '/sub%2Finner', '/sub%2finner.csv', '/meters%2F..%2F.hidden']) expectRefused(await rawGet(mode, path), 404);
+      }
     });
   });
 
