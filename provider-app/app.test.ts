@@ -601,6 +601,36 @@ describe('provider app', () => {
       expect(typeof access[0].durationMs).toBe('number');
     });
 
+    it('logs the body bytes sent: an error body, a streamed file, a range, a HEAD, and 0 in X-Accel-Redirect mode', async () => {
+      const { app: server, lines } = app();
+      const token = fake.bound('bytes', alice);
+      const send = (path: string, cert = escapedCert(alice)) => request(server).get(path).set('x-oe-client-cert', cert).set('Authorization', `Bearer ${token}`);
+      const accessFor = (res: request.Response) => lines.map((l) => JSON.parse(l)).find((l) => l.access && l.interactionId === res.headers['x-fapi-interaction-id']);
+      const unauthorised = await send('/meters', escapedCert(bob));
+      expect(unauthorised.status).toBe(401);
+      expect(unauthorised.headers['content-length']).toBe(String(Buffer.byteLength(unauthorised.text)));
+      expect(accessFor(unauthorised)).toMatchObject({ status: 401, bytes: Buffer.byteLength(unauthorised.text) });
+      const forbidden = await send('/meters', escapedCert(alice)).set('Authorization', `Bearer ${fake.bound('narrow', alice, 'profile')}`);
+      expect(accessFor(forbidden)).toMatchObject({ status: 403, bytes: Buffer.byteLength(forbidden.text) });
+      fake.down = true;
+      const unavailable = await send('/meters');
+      fake.down = false;
+      expect(accessFor(unavailable)).toMatchObject({ status: 503, bytes: Buffer.byteLength(unavailable.text) });
+      expect(accessFor(await send('/absent'))).toMatchObject({ status: 404, bytes: expect.any(Number) });
+      expect(accessFor(await send('/absent')).bytes).toBeGreaterThan(0);
+      const streamed = await send('/meters');
+      expect(accessFor(streamed)).toMatchObject({ status: 200, bytes: 19, completed: true });
+      const range = await send('/meters').set('Range', 'bytes=0-5');
+      expect(accessFor(range)).toMatchObject({ status: 206, bytes: 6 });
+      const head = await request(server).head('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+      expect(accessFor(head)).toMatchObject({ status: 200, bytes: 0 });
+      // X-Accel-Redirect: the app sends no body (nginx's own access log has the file's bytes).
+      const accel = testApp({ dataDir: data.dir, introspector: fake, accelRedirectPrefix: '/_datasets/' });
+      const redirected = await request(accel.app).get('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+      expect(redirected.headers['x-accel-redirect']).toBe('/_datasets/meters.csv');
+      expect(accel.lines.map((l) => JSON.parse(l)).find((l) => l.access)).toMatchObject({ status: 200, bytes: 0 });
+    });
+
     it('never logs a token, a certificate or a key, whatever happens', async () => {
       const { app: server, lines } = app();
       const token = fake.bound('SECRET-TOKEN-VALUE-123', alice);

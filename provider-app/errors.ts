@@ -39,6 +39,9 @@ export function sendError(res: Response, error: HttpError, realm = 'provider'): 
   }
   if (error.extra.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.extra.retryAfterSeconds));
   // res.end, not res.json: an error is not a cacheable representation, so no ETag.
+  const body = JSON.stringify({ error: error.code, error_description: error.description, ...(error.extra.scope ? { scope: error.extra.scope } : {}) });
   res.set('Content-Type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify({ error: error.code, error_description: error.description, ...(error.extra.scope ? { scope: error.extra.scope } : {}) }));
+  // Set, not left to Node: the access line reads the body size from this header.
+  res.set('Content-Length', String(Buffer.byteLength(body)));
+  res.end(body);
 }

@@ -15,6 +15,11 @@ export interface AccessFacts {
 /**
  * Writes the one access line for `res` when it is done or the client went away. Only the
  * path is logged, never the query string or headers: they may carry credentials.
+ *
+ * `bytes` is the body the app answered with, from its Content-Length (every body the app
+ * writes sets it: `send` for files and ranges, `sendError` for errors, `res.json`); 0 for
+ * HEAD, 304 and an X-Accel-Redirect answer, whose body nginx sends (nginx's access log has
+ * those bytes). With `completed: false` the client went away before the end.
  */
 export function logAccessWhenDone(logger: Logger, req: IncomingMessage, res: ServerResponse, interactionId: string, path: string, facts: () => AccessFacts): void {
   const started = process.hrtime.bigint();
