@@ -631,6 +631,19 @@ describe('provider app', () => {
       expect(accel.lines.map((l) => JSON.parse(l)).find((l) => l.access)).toMatchObject({ status: 200, bytes: 0 });
     });
 
+    it("carries the request's interaction id on its other lines (the warning when the authorization server is down)", async () => {
+      const { app: server, lines } = app();
+      fake.down = true;
+      const res = await request(server).get('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${fake.bound('t', alice)}`);
+      expect(res.status).toBe(503);
+      const id = res.headers['x-fapi-interaction-id'];
+      expect(id).toMatch(UUID);
+      const parsed = lines.map((l) => JSON.parse(l));
+      const warning = parsed.find((l) => l.msg === 'authorization server unavailable');
+      expect(warning).toMatchObject({ level: 'warn', interactionId: id });
+      expect(parsed.find((l) => l.access)).toMatchObject({ status: 503, interactionId: id });
+    });
+
     it('never logs a token, a certificate or a key, whatever happens', async () => {
       const { app: server, lines } = app();
       const token = fake.bound('SECRET-TOKEN-VALUE-123', alice);
