@@ -75,6 +75,16 @@ describe('provider app', () => {
       expect((await get('/meters', undefined, legacyCertUnfolded(alice))).status).toBe(200);
     });
 
+    it('reads the certificate from a configured clientCertHeader and ignores the default header then', async () => {
+      const { app: server } = app({ clientCertHeader: 'x-client-cert' });
+      const token = fake.bound('custom-header', alice);
+      const ok = await request(server).get('/meters').set('X-Client-Cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+      expect(ok.status).toBe(200);
+      expect(ok.text).toBe('id,kwh\n1,2.5\n2,3.5\n');
+      const ignored = await request(server).get('/meters').set('x-oe-client-cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+      expectError(ignored, 401, 'invalid_token');
+    });
+
     it('refuses a missing client certificate with 401', async () => {
       const res = await request(app().app).get('/meters').set('Authorization', `Bearer ${fake.bound('t', alice)}`);
       expectError(res, 401, 'invalid_token');

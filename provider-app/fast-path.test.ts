@@ -130,6 +130,24 @@ describe('fast path (authorised, cached X-Accel-Redirect requests without Expres
     expect(head.headers['x-accel-redirect']).toBe('/_datasets/meters.csv');
   });
 
+  it('reads the certificate from a configured clientCertHeader and ignores the default header then', async () => {
+    build({ clientCertHeader: 'X-Client-Cert' }); // any case: the config lower-cases it, the fast path too
+    const token = fake.bound('tok', alice);
+    const viaCustom = () => request(handler).get('/meters').set('X-Client-Cert', escapedCert(alice)).set('Authorization', `Bearer ${token}`);
+    expect((await viaCustom()).headers['x-accel-redirect']).toBe('/_datasets/meters.csv');
+    expect(resolveSpy).toHaveBeenCalledTimes(1);
+    const fast = await viaCustom();
+    expect(fast.status).toBe(200);
+    expect(fast.headers['x-accel-redirect']).toBe('/_datasets/meters.csv');
+    expect(resolveSpy).toHaveBeenCalledTimes(1); // answered by the fast path
+    for (let i = 0; i < 2; i += 1) {
+      const res = await get('/meters', token); // the default x-oe-client-cert header only
+      expect([i, res.status]).toEqual([i, 401]);
+      expect(res.body.error).toBe('invalid_token');
+      expect(res.headers['x-accel-redirect']).toBeUndefined();
+    }
+  });
+
   it('refuses a certificate that has expired since the caches were warmed', async () => {
     const notAfter = new Date(clock + 60_000);
     const brief = issueClientCert(ca, { subject: { commonName: 'brief' }, notAfter });

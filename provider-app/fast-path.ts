@@ -39,6 +39,8 @@ const OTHER_ROUTES = new Set(['ping', 'datasets']);
 export function createFastPath(deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const peek = deps.introspector.peek?.bind(deps.introspector);
   if (!peek) return () => false;
+  // Node lower-cases incoming header names; Express's req.get() is case-insensitive.
+  const certHeader = deps.clientCertHeader.toLowerCase();
   return (req, res) => {
     if (req.method !== 'GET') return false;
     const match = PLAIN_PATH.exec(req.url ?? '');
@@ -46,7 +48,7 @@ export function createFastPath(deps: FastPathDeps): (req: IncomingMessage, res: 
     const segment = match[1]!;
     const name = segment.endsWith('.csv') ? segment.slice(0, -'.csv'.length) : segment;
     if (!DATASET_NAME.test(name) || OTHER_ROUTES.has(segment.toLowerCase()) || OTHER_ROUTES.has(name.toLowerCase())) return false;
-    const header = req.headers[deps.clientCertHeader];
+    const header = req.headers[certHeader];
     const authorization = req.headers.authorization;
     if (typeof header !== 'string' || typeof authorization !== 'string') return false;
     let auth: AuthContext;
