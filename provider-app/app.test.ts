@@ -591,6 +591,52 @@ describe('provider app', () => {
     });
   });
 
+  describe('no scope configured (fail closed)', () => {
+    const NO_SCOPE = /the provider has no scope configured for this dataset/;
+    beforeEach(() => {
+      // tariffs names a scope; meters only limits clients; open names none.
+      writeFileSync(join(data.dir, 'open.csv'), 'o\n');
+      writeFileSync(join(data.dir, 'manifest.json'), JSON.stringify({ datasets: { tariffs: { scopes: ['tariffs:read'] }, meters: { clientIds: ['alice'] }, open: { scopes: [] } } }));
+    });
+
+    it('refuses with 403 a dataset for which neither the config nor the manifest requires a scope, whatever the token carries', async () => {
+      const over = { scope: undefined };
+      for (const [path, token] of [
+        ['/meters', fake.bound('plain', alice)],
+        ['/meters', fake.bound('broad', alice, 'datasets:read tariffs:read openid')],
+        ['/open', fake.bound('plain', alice)],
+        ['/unlisted', fake.bound('plain', alice)],
+      ] as const) {
+        const res = await get(path, token, undefined, over);
+        expect([path, res.status, res.body.error]).toEqual([path, 403, 'insufficient_scope']);
+        expect(res.body.error_description).toMatch(NO_SCOPE);
+        expect(res.body.scope).toBeUndefined();
+        expect(res.headers['www-authenticate']).toContain('error="insufficient_scope"');
+        expect(res.headers['cache-control']).toBe('no-store');
+      }
+      // The same refusal in X-Accel-Redirect mode: no redirect.
+      const accel = await get('/meters', fake.bound('plain', alice), undefined, { ...over, accelRedirectPrefix: '/_datasets/' });
+      expect(accel.status).toBe(403);
+      expect(accel.headers['x-accel-redirect']).toBeUndefined();
+      // A dataset whose manifest entry names a scope is served as before.
+      const tariffs = await get('/tariffs', fake.bound('tariffs', alice, 'tariffs:read'), undefined, over);
+      expect(tariffs.status).toBe(200);
+      expect(tariffs.text).toBe('id,price\n1,0.3\n');
+    });
+
+    it('lists only the datasets that require a scope the caller has', async () => {
+      const list = async (scope: string) => (await get('/datasets', fake.bound(`list-${scope.replace(/[^a-z]/g, '-')}`, alice, scope), undefined, { scope: undefined })).body.datasets.map((d: { name: string }) => d.name);
+      expect(await list('datasets:read')).toEqual([]);
+      expect(await list('tariffs:read datasets:read')).toEqual(['tariffs']);
+    });
+
+    it('still serves everything under a configured scope (the fail-closed rule is about no scope at all)', async () => {
+      rmSync(join(data.dir, 'manifest.json'));
+      expect((await get('/meters')).status).toBe(200);
+      expect((await get('/open')).status).toBe(200);
+    });
+  });
+
   describe('logs', () => {
     it('writes one access line per request with the facts an operator needs', async () => {
       const { app: server, lines } = app();

@@ -25,7 +25,7 @@ export const providerConfigSchema = z
       .string()
       .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a single OAuth scope token')
       .optional()
-      .describe('Scope every dataset requires unless the manifest says otherwise.'),
+      .describe('Scope every dataset requires unless the manifest says otherwise. Without it, only datasets whose manifest entry names scopes are served (fail closed).'),
     clientCertHeader: z
       .string()
       .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')

@@ -148,6 +148,21 @@ describe('fast path (authorised, cached X-Accel-Redirect requests without Expres
     }
   });
 
+  it('with no scope configured, refuses a dataset no manifest entry gives a scope, even with every cache warm', async () => {
+    writeFileSync(join(data.dir, 'manifest.json'), JSON.stringify({ datasets: { tariffs: { scopes: ['tariffs:read'] }, meters: { clientIds: ['alice'] } } }));
+    build({ scope: undefined });
+    const token = fake.bound('tok', alice, 'tariffs:read datasets:read');
+    // Warm the token, the manifest check and the tariffs dataset; the second answer is the fast path's.
+    for (let i = 0; i < 2; i += 1) expect((await get('/tariffs', token)).headers['x-accel-redirect']).toBe('/_datasets/tariffs.csv');
+    expect(resolveSpy).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 2; i += 1) {
+      const res = await get('/meters', token);
+      expect([i, res.status]).toEqual([i, 403]);
+      expect(res.body.error_description).toMatch(/the provider has no scope configured for this dataset/);
+      expect(res.headers['x-accel-redirect']).toBeUndefined();
+    }
+  });
+
   it('refuses a certificate that has expired since the caches were warmed', async () => {
     const notAfter = new Date(clock + 60_000);
     const brief = issueClientCert(ca, { subject: { commonName: 'brief' }, notAfter });

@@ -50,7 +50,11 @@ async function main(): Promise<void> {
   const config = loadProviderConfig(configPath(process.argv.slice(2)));
   await checkFiles(config);
   const logger = createLogger(config.logLevel);
-  if (!config.scope) logger.warn('no "scope" configured: datasets without a manifest entry accept any active certificate-bound token');
+  if (!config.scope) {
+    logger.warn(
+      'no "scope" configured: a dataset is served only if its manifest.json entry names scopes; every other dataset is refused (403 insufficient_scope) and left out of /datasets. Set "scope" in the config, or scopes per dataset in the manifest',
+    );
+  }
   const introspector = new CachingIntrospector(
     new IntrospectionClient({
       issuer: config.issuer,

@@ -8,7 +8,8 @@ export const MANIFEST_FILE = 'manifest.json';
 /**
  * Optional `<dataDir>/manifest.json`:
  * `{ "datasets": { "<name>": { "scopes": ["energy:read"], "clientIds": ["consumer-1"] } } }`.
- * A dataset not listed requires the configured default scope.
+ * A dataset not listed (or listed without `scopes`) requires the configured default scope;
+ * with no default either, it is not served.
  */
 export const manifestSchema = z.strictObject({
   datasets: z.record(
@@ -96,7 +97,10 @@ export class ManifestStore {
     return parsed.data;
   }
 
-  /** The policy for one dataset: its manifest entry, else the default scope. */
+  /**
+   * The policy for one dataset: its manifest entry's scopes, else the default scope. With
+   * neither the policy has no scopes, which `checkPolicy` refuses (fail closed).
+   */
   async policyFor(name: string): Promise<AccessPolicy> {
     return this.policyIn(await this.load(), name);
   }

@@ -46,8 +46,15 @@ export function checkToken(result: IntrospectionResult, certThumbprint: string, 
   if (bound !== certThumbprint) throw invalid('the access token is bound to a different client certificate');
 }
 
-/** 403 unless the caller meets the policy. */
+/**
+ * 403 unless the caller meets the policy. Fails closed: a policy that requires no scope
+ * (no `scope` configured and no scopes in the dataset's manifest entry) admits nobody, as
+ * any active bound token from any client of the authorization server would otherwise do.
+ */
 export function checkPolicy(auth: AuthContext, policy: AccessPolicy): void {
+  if (policy.scopes.length === 0) {
+    throw new HttpError(403, 'insufficient_scope', 'the provider has no scope configured for this dataset, so it is not served');
+  }
   if (policy.clientIds && (auth.clientId === undefined || !policy.clientIds.includes(auth.clientId))) {
     throw new HttpError(403, 'insufficient_scope', 'this client may not read this resource');
   }
