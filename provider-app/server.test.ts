@@ -81,6 +81,53 @@ describe('startServer on a UNIX socket', () => {
     const folded = (token: string) =>
       `GET /meters HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-OE-CLIENT-CERT: ${legacyCert(alice).replace(/\n/g, '\r\n')}\r\nConnection: close\r\n\r\n`;
 
+    /** Status line, headers (lower-cased names) and body of a raw HTTP/1.1 answer. */
+    const parse = (raw: string) => {
+      const [head, ...rest] = raw.split('\r\n\r\n');
+      const [statusLine, ...headerLines] = head!.split('\r\n');
+      const headers = Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      return { statusLine, headers, body: rest.join('\r\n\r\n') };
+    };
+
+    it('is answered, with the strict parser (the default), like the app\'s other errors: JSON 400, Date, a new interaction id, no-store, Connection: close, one log line', async () => {
+      const fake = new FakeIntrospector();
+      const token = fake.bound('tok', alice);
+      const socket = join(dir, 'p.sock');
+      const log = memoryLogger();
+      running = await startServer(testApp({ dataDir: data.dir, introspector: fake }).app, { socket, socketMode: 0o660 }, log.logger);
+      const res = parse(await rawRequest(socket, folded(token)));
+      expect(res.statusLine).toBe('HTTP/1.1 400 Bad Request');
+      expect(new Date(res.headers.date!).getTime()).toBeGreaterThan(Date.now() - 60_000);
+      expect(res.headers['x-fapi-interaction-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers.connection).toBe('close');
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.body)));
+      expect(JSON.parse(res.body)).toEqual({ error: 'invalid_request', error_description: 'the request could not be parsed' });
+      expect(fake.calls).toBe(0);
+      const logged = log.lines.map((l) => JSON.parse(l));
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({
+        level: 'warn',
+        access: true,
+        interactionId: res.headers['x-fapi-interaction-id'],
+        status: 400,
+        bytes: Buffer.byteLength(res.body),
+        parseError: 'HPE_INVALID_HEADER_TOKEN',
+      });
+      // No header value, token or certificate reaches the log.
+      const all = log.lines.join('\n');
+      expect(all).not.toContain(token);
+      expect(all).not.toContain(alice.certPem.split('\n')[1]!.slice(0, 40));
+      expect(all).not.toContain('BEGIN CERTIFICATE');
+      // Oversized headers keep Node's 431, in the same shape.
+      const huge = parse(await rawRequest(socket, `GET /meters HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+      expect(huge.statusLine).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+      expect(JSON.parse(huge.body)).toEqual({ error: 'invalid_request', error_description: 'the request headers are too large' });
+      expect(huge.headers['x-fapi-interaction-id']).toBeDefined();
+      expect(log.lines.join('\n')).not.toContain('aaaaaaaa');
+    });
+
     it('is rejected by the strict parser and accepted when legacyCertHeader is on', async () => {
       const fake = new FakeIntrospector();
       const token = fake.bound('tok', alice);

@@ -1,9 +1,11 @@
 import cluster from 'node:cluster';
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 
 export type ListenTarget = { readonly socket: string; readonly socketMode: number } | { readonly port: number; readonly host: string };
@@ -60,6 +62,61 @@ async function waitForLiveSocket(path: string, timeoutMs: number): Promise<void>
   }
 }
 
+// Node's own answers to a request it cannot parse, kept: 431 for oversized headers, 408
+// for a request that did not arrive within headersTimeout/requestTimeout, else 400.
+const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 };
+const CLIENT_ERROR_DESCRIPTION: Readonly<Record<number, string>> = {
+  400: 'the request could not be parsed',
+  408: 'the request did not arrive in time',
+  431: 'the request headers are too large',
+};
+
+/**
+ * `clientError`: a request Node's HTTP parser refused never reaches the app, and Node
+ * would answer a bare `400 Bad Request` — no Date, no x-fapi-interaction-id, no JSON. The
+ * likeliest cause is nginx sending the legacy folded `$ssl_client_cert` while
+ * `legacyCertHeader` is off. This answers like the app's other errors (RFC 6750-style JSON,
+ * `Cache-Control: no-store`, a new interaction id, Date), closes the connection, and writes
+ * one access line naming the parser's error — never the request's bytes or header values.
+ * As Node's own handler, it answers only when no response has started on the connection.
+ */
+export function answerClientError(error: NodeJS.ErrnoException & { reason?: unknown }, socket: Duplex, logger: Logger): void {
+  const code = error.code ?? 'unknown';
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status = CLIENT_ERROR_STATUS[code] ?? 400;
+  const description = CLIENT_ERROR_DESCRIPTION[status]!;
+  const body = JSON.stringify({ error: 'invalid_request', error_description: description });
+  const interactionId = randomUUID();
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    `Date: ${new Date().toUTCString()}`,
+    `x-fapi-interaction-id: ${interactionId}`,
+    'Cache-Control: no-store',
+    'Pragma: no-cache',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+  logger.warn(
+    {
+      interactionId,
+      access: true,
+      status,
+      bytes: Buffer.byteLength(body),
+      error: description,
+      // llhttp's code and fixed reason text ("Unexpected whitespace after header value"), no request data.
+      parseError: code,
+      parseReason: typeof error.reason === 'string' ? error.reason.slice(0, 100) : undefined,
+    },
+    'request',
+  );
+}
+
 function listen(server: Server, target: ListenTarget): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -83,6 +140,7 @@ export async function startServer(
   // Folded (obs-fold) header lines are rejected by Node's strict parser; only the lenient
   // one accepts nginx's legacy tab-indented certificate header.
   const server = createServer({ insecureHTTPParser: options.lenientHeaders === true }, app);
+  server.on('clientError', (error: Error, socket: Duplex) => answerClientError(error, socket, logger));
   // Connection bookkeeping for the drain. Node's own server.close() also destroys every
   // connection without an active request, including one just accepted whose request has
   // not arrived yet (PM2's cluster primary may hand one over right before the close): the
