@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, promises as fsPromises, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer as createNetServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,33 @@ describe('startServer on a UNIX socket', () => {
     await running.drain(100);
     running = await startServer(handler as never, { socket, socketMode: 0o600 }, logger);
     expect(statSync(socket).mode & 0o777).toBe(0o600);
+  });
+
+  it('creates the socket file with its final mode, never wider in between, and restores the umask', async () => {
+    const socket = join(dir, 'p.sock');
+    // The widest umask: created under it, the socket would be 0777 until the chmod.
+    const previous = process.umask(0);
+    const atChmod: number[] = [];
+    // Record the mode when the chmod comes, and skip the chmod: the mode must already be right.
+    const chmod = jest.spyOn(fsPromises, 'chmod').mockImplementation(async (path) => {
+      atChmod.push(statSync(path).mode & 0o777);
+    });
+    try {
+      running = await startServer(handler as never, { socket, socketMode: 0o660 }, logger);
+      expect(statSync(socket).mode & 0o777).toBe(0o660);
+      await running.drain(100);
+      running = await startServer(handler as never, { socket, socketMode: 0o600 }, logger);
+      expect(statSync(socket).mode & 0o777).toBe(0o600);
+      expect(atChmod).toEqual([0o660, 0o600]);
+      await running.drain(100);
+      running = undefined;
+      // A failed listen restores the umask too.
+      await expect(startServer(handler as never, { socket: join(dir, 'missing', 'p.sock'), socketMode: 0o660 }, logger)).rejects.toThrow(/listen/);
+      expect(process.umask(previous)).toBe(0);
+    } finally {
+      chmod.mockRestore();
+      process.umask(previous);
+    }
   });
 
   it('removes a stale socket left by a crashed process and listens', async () => {

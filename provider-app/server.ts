@@ -124,8 +124,19 @@ function listen(server: Server, target: ListenTarget): Promise<void> {
       server.off('error', reject);
       resolve();
     };
-    if ('socket' in target) server.listen(target.socket, done);
-    else server.listen(target.port, target.host, done);
+    if ('socket' in target) {
+      // bind() creates the socket file with 0777 & ~umask, and the chmod to socketMode comes
+      // after: under a usual umask (022) the file would be world-connectable in between. So
+      // it is created with its final mode. bind() runs inside listen() synchronously, so the
+      // process umask is restored at once. (A PM2 cluster worker's listen is done by the
+      // cluster primary, under its umask; the chmod below still follows.)
+      const previous = process.umask(0o777 & ~target.socketMode);
+      try {
+        server.listen(target.socket, done);
+      } finally {
+        process.umask(previous);
+      }
+    } else server.listen(target.port, target.host, done);
   });
 }
 
