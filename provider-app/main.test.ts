@@ -66,6 +66,48 @@ describe('provider-app main', () => {
     expect(stderr).toContain(`provider-app: config dataDir: ${join(dir, 'nowhere')} is not a directory`);
   });
 
+  describe('TLS material (contents, not just readability)', () => {
+    /** Runs main with a valid config but these TLS files; killed if it starts instead of exiting. */
+    const withTls = async (tls: { tlsCert: string; tlsKey: string; tlsCa?: string }) => {
+      const data = join(dir, 'tls-data');
+      require('node:fs').mkdirSync(data, { recursive: true });
+      const file = join(dir, 'tls.json');
+      writeFileSync(file, JSON.stringify({ port: 0, dataDir: data, issuer: 'https://127.0.0.1:1', clientId: 'provider', scope: 'datasets:read', ...tls }));
+      const child = runMain(['--config', file]);
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      try {
+        const result = await collect(child);
+        return { ...result, lines: result.stderr.trim().split('\n') };
+      } finally {
+        clearTimeout(killer);
+      }
+    };
+
+    it('names a garbage PEM certificate, a garbage key and a non-PEM CA, one line each, and exits 2', async () => {
+      const garbageCert = join(dir, 'garbage.crt');
+      const garbageKey = join(dir, 'garbage.key');
+      const derCa = join(dir, 'ca.der');
+      writeFileSync(garbageCert, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=!!\n-----END CERTIFICATE-----\n');
+      writeFileSync(garbageKey, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+      writeFileSync(derCa, Buffer.from(new (require('node:crypto').X509Certificate)(pki.rootCa.certPem).raw));
+      const { code, lines } = await withTls({ tlsCert: garbageCert, tlsKey: garbageKey, tlsCa: derCa });
+      expect(code).toBe(2);
+      expect(lines).toEqual([
+        `provider-app: config tlsCert: ${garbageCert}: certificate 1 of 1 cannot be parsed (bad base64 decode); give the provider's transport certificate (its chain may follow) in PEM`,
+        expect.stringMatching(new RegExp(`^provider-app: config tlsKey: ${garbageKey} is not a usable PEM private key \\(.+\\); give the unencrypted PEM private key of tlsCert$`)),
+        `provider-app: config tlsCa: ${derCa} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); give the CA certificate(s) of the authorization server's TLS in PEM, or leave tlsCa out to trust the system roots only`,
+      ]);
+    });
+
+    it('names a key that does not match the certificate, and exits 2', async () => {
+      const { code, lines } = await withTls({ tlsCert: pki.files['provider.chain.crt']!, tlsKey: pki.files['consumer.key']!, tlsCa: pki.files.caBundle! });
+      expect(code).toBe(2);
+      expect(lines).toEqual([
+        `provider-app: config tlsKey: ${pki.files['consumer.key']} does not match the certificate in ${pki.files['provider.chain.crt']}; give the private key tlsCert was issued for (or the certificate issued for this key)`,
+      ]);
+    });
+  });
+
   it('says how to pass the config when there is none', async () => {
     const { code, stderr } = await collect(runMain([], { PROVIDER_CONFIG: '' }));
     expect(code).toBe(2);

@@ -11,6 +11,7 @@ import { IntrospectionClient } from './introspection';
 import { createLogger } from './logger';
 import { MANIFEST_FILE, ManifestStore } from './manifest';
 import { startServer, type ListenTarget } from './server';
+import { tlsMaterialProblems } from './tls-material';
 import { CachingIntrospector } from './token-cache';
 
 function configPath(argv: string[]): string {
@@ -20,20 +21,24 @@ function configPath(argv: string[]): string {
   return path;
 }
 
-/** Checks what the schema cannot: the files exist and can be read. One line per problem. */
+/**
+ * Checks what the schema cannot: the files can be read, the TLS certificate, key and CA
+ * are what they should be (and the key matches the certificate), the data folder and its
+ * manifest. One line per problem.
+ */
 async function checkFiles(config: ProviderConfig): Promise<void> {
   const problems: string[] = [];
-  const readable = async (key: string, path: string | undefined) => {
-    if (path === undefined) return;
+  const read = async (key: string, path: string | undefined): Promise<Buffer | undefined> => {
+    if (path === undefined) return undefined;
     try {
-      await fs.access(path, fs.constants.R_OK);
+      return await fs.readFile(path);
     } catch {
       problems.push(`config ${key}: cannot read ${path}`);
+      return undefined;
     }
   };
-  await readable('tlsCert', config.tlsCert);
-  await readable('tlsKey', config.tlsKey);
-  await readable('tlsCa', config.tlsCa);
+  const contents = { tlsCert: await read('tlsCert', config.tlsCert), tlsKey: await read('tlsKey', config.tlsKey), tlsCa: await read('tlsCa', config.tlsCa) };
+  problems.push(...tlsMaterialProblems(config, contents));
   const dataDir = await fs.stat(config.dataDir).catch(() => undefined);
   if (!dataDir?.isDirectory()) problems.push(`config dataDir: ${config.dataDir} is not a directory`);
   else {
