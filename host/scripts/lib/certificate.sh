@@ -68,10 +68,12 @@ public_ipv4() {
   curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" "$PH_IMDS_URL/latest/meta-data/public-ipv4"
 }
 
+# Prints the addresses NAME resolves to, nothing when it does not resolve
+# (getent exits 2 then: not an error while we wait for the record).
 resolve_ipv4() {
   local -a resolver
   read -r -a resolver <<<"$PH_RESOLVE_CMD"
-  "${resolver[@]}" "$1" 2>/dev/null | awk '{ print $1 }' | sort -u
+  { "${resolver[@]}" "$1" 2>/dev/null || true; } | awk '{ print $1 }' | sort -u
 }
 
 # Waits, bounded and logging its progress, until the domain resolves to this
@@ -87,7 +89,7 @@ wait_for_dns() {
       return 0
     fi
     if ((SECONDS >= deadline)); then
-      die "$PH_DOMAIN still resolves to '${addresses:-nothing}', not $ip, after ${PH_DNS_WAIT_SECONDS}s; check the Route53 record, then rerun"
+      die "$PH_DOMAIN still resolves to '${addresses:-nothing}', not this host's public IP $ip, after ${PH_DNS_WAIT_SECONDS}s; check that the Route53 A record of $PH_DOMAIN points to $ip (the Elastic IP) and that the zone is delegated, then rerun: sudo provider-host-bootstrap setup"
     fi
     log "waiting for $PH_DOMAIN to resolve to $ip (now: ${addresses:-nothing}); $((deadline - SECONDS))s left"
     sleep "$PH_DNS_POLL_SECONDS"
