@@ -23,28 +23,35 @@ main() {
   require_commands "$PH_NGINX_BIN" "$PH_CERTBOT" "$PH_NODE" "$PH_PM2" "$PH_AWS" curl tar runuser
   log "setting up $PH_DOMAIN from $PH_CURRENT"
 
+  # Steps are plain statements (set -e holds inside them); track notes which
+  # ones changed something. On a first boot nginx and the app are started
+  # below anyway; after a first boot that failed half-way (bootstrap.sh then
+  # runs setup.sh again for every deploy) they may already run the old files
+  # and must reload, as update.sh would.
+  local reload_nginx=0 reload_app=0
   ensure_app_user
   ensure_folders
-  fetch_secrets || true
-  fetch_trust_bundle || true
-  sync_content || true
-  install_nginx_share || true
+  track reload_app fetch_secrets
+  track reload_nginx fetch_trust_bundle
+  track reload_app sync_content
+  track reload_nginx install_nginx_share
 
   if ! have_certificate; then
     # Port 80 must answer ACME challenges before there is a certificate.
-    install_bootstrap_site || true
+    install_bootstrap_site
     nginx_apply
   fi
   ensure_certificate
 
-  if install_mtls_site; then nginx_apply; else nginx_ensure_running; fi
+  track reload_nginx install_mtls_site
+  if ((reload_nginx == 1)); then nginx_apply; else nginx_ensure_running; fi
 
-  install_app || true
-  write_app_config || true
-  ensure_app_started || true
+  track reload_app install_app
+  track reload_app write_app_config
+  ensure_app_running "$reload_app"
   ensure_pm2_startup
   ensure_pm2_logrotate
-  install_renewal_timer || true
+  install_renewal_timer
 
   log "setup complete: $PH_CHANGES change(s)"
 }

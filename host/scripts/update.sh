@@ -19,25 +19,25 @@ main() {
   have_certificate || die "no certificate at $PH_LE_LIVE: run setup.sh first"
   log "updating $PH_DOMAIN from $PH_CURRENT"
 
-  local reload_nginx=1 reload_app_needed=1
+  # Steps are plain statements (set -e holds inside them); track notes which
+  # ones changed something, to reload nginx and the app only when needed.
+  local reload_nginx=0 reload_app=0
   ensure_app_user
   ensure_folders
-  fetch_secrets && reload_app_needed=0
-  fetch_trust_bundle && reload_nginx=0
+  track reload_app fetch_secrets
+  track reload_nginx fetch_trust_bundle
   # The app may index the datasets: reload it after a swap too (no downtime).
-  sync_content && reload_app_needed=0
+  track reload_app sync_content
   # Switching between Let's Encrypt staging and production is a host.env change.
   ensure_certificate
-  install_nginx_share && reload_nginx=0
-  install_mtls_site && reload_nginx=0
-  ((reload_nginx == 0)) && nginx_apply
+  track reload_nginx install_nginx_share
+  track reload_nginx install_mtls_site
+  if ((reload_nginx == 1)); then nginx_apply; fi
 
-  install_app && reload_app_needed=0
-  write_app_config && reload_app_needed=0
-  if ! ensure_app_started && ((reload_app_needed == 0)); then
-    reload_app
-  fi
-  install_renewal_timer || true
+  track reload_app install_app
+  track reload_app write_app_config
+  ensure_app_running "$reload_app"
+  install_renewal_timer
 
   log "update complete: $PH_CHANGES change(s)"
 }

@@ -6,22 +6,21 @@
 # through the `current` symlink to one release; a copy keeps the path fixed,
 # so `pm2 reload` picks up new code without a delete/start.
 
-# Returns 0 when the app's code changed.
+# Records a change when the app's code changed.
 install_app() {
-  local changed_any=1 file
+  local file
   ensure_dir "$PH_APP_DIR/provider-app" 0755 root:root
   ensure_dir "$PH_APP_DIR/dist" 0755 root:root
   ensure_dir "$PH_APP_DIR/dist/provider-app" 0755 root:root
   [[ -f $PH_CURRENT/dist/provider-app/main.js ]] || die "the bundle at $PH_CURRENT has no dist/provider-app/main.js"
-  install_file "$PH_CURRENT/provider-app/ecosystem.config.js" "$PH_APP_DIR/provider-app/ecosystem.config.js" 0644 root:root && changed_any=0
+  install_file "$PH_CURRENT/provider-app/ecosystem.config.js" "$PH_APP_DIR/provider-app/ecosystem.config.js" 0644 root:root
   for file in "$PH_CURRENT/dist/provider-app"/*; do
     [[ -f $file ]] || continue
-    install_file "$file" "$PH_APP_DIR/dist/provider-app/$(basename "$file")" 0644 root:root && changed_any=0
+    install_file "$file" "$PH_APP_DIR/dist/provider-app/$(basename "$file")" 0644 root:root
   done
-  return "$changed_any"
 }
 
-# Returns 0 when the config changed.
+# Records a change when the config changed.
 write_app_config() {
   PH_APP_CONFIG_JSON=$(
     PH_SOCKET="$PH_SOCKET" PH_DATA_DIR="$PH_SRV/shared_data" PH_ISSUER="$PH_ISSUER" PH_CLIENT_ID="$PH_CLIENT_ID" \
@@ -68,16 +67,22 @@ wait_for_socket() {
   done
 }
 
-# Starts the app if it is not online; returns 0 when it did.
-ensure_app_started() {
+# The app serves what is installed: started when PM2 does not run it; when it
+# is already online (a later run, or a first boot that failed after PM2 had
+# started it) and RELOAD is 1 because its code, config, secrets or datasets
+# changed, reloaded (zero downtime).
+# ensure_app_running RELOAD
+ensure_app_running() {
+  local reload=$1
   if [[ $(app_online_count) -gt 0 ]]; then
-    return 1
+    if [[ $reload == 1 ]]; then reload_app; fi
+    return 0
   fi
   log "starting $PH_APP_NAME with PM2 ($PH_APP_INSTANCES instances)"
   pm2_cmd start "$PH_APP_DIR/provider-app/ecosystem.config.js" --update-env >/dev/null \
     || die "pm2 could not start $PH_APP_NAME; see: pm2 logs $PH_APP_NAME"
   wait_for_socket
-  pm2_cmd save --force >/dev/null
+  pm2_cmd save --force >/dev/null || die "pm2 save failed (the app would not come back after a reboot)"
   changed "pm2: $PH_APP_NAME started"
 }
 
@@ -88,7 +93,7 @@ reload_app() {
   pm2_cmd startOrReload "$PH_APP_DIR/provider-app/ecosystem.config.js" --update-env >/dev/null \
     || die "pm2 could not reload $PH_APP_NAME; see: pm2 logs $PH_APP_NAME"
   wait_for_socket
-  pm2_cmd save --force >/dev/null
+  pm2_cmd save --force >/dev/null || die "pm2 save failed (the app would not come back after a reboot)"
   changed "pm2: $PH_APP_NAME reloaded"
 }
 
@@ -112,9 +117,8 @@ ensure_pm2_logrotate() {
     return 0
   fi
   pm2_cmd install pm2-logrotate >/dev/null || die "pm2 install pm2-logrotate failed (it needs the npm registry)"
-  pm2_cmd set pm2-logrotate:max_size 50M >/dev/null
-  pm2_cmd set pm2-logrotate:retain 14 >/dev/null
-  pm2_cmd set pm2-logrotate:compress true >/dev/null
-  pm2_cmd save --force >/dev/null
+  { pm2_cmd set pm2-logrotate:max_size 50M && pm2_cmd set pm2-logrotate:retain 14 \
+    && pm2_cmd set pm2-logrotate:compress true && pm2_cmd save --force; } >/dev/null \
+    || die "cannot configure pm2-logrotate (pm2 set/save)"
   changed "pm2: pm2-logrotate installed"
 }

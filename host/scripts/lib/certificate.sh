@@ -26,23 +26,27 @@ acme_directory() {
 
 # The directory the current certificate came from (certbot records it).
 certificate_directory() {
-  sed -n 's/^server = //p' "$PH_LE_DIR/renewal/$PH_DOMAIN.conf" 2>/dev/null | head -n 1
+  local conf="$PH_LE_DIR/renewal/$PH_DOMAIN.conf"
+  [[ -r $conf ]] || return 0
+  sed -n 's/^server = //p' "$conf" | head -n 1
 }
 
 certbot_dirs() {
   printf '%s\n' --config-dir "$PH_LE_DIR" --work-dir "$PH_LE_WORK_DIR" --logs-dir "$PH_LE_LOGS_DIR"
 }
 
-# Returns 0 when a backup was restored.
+# Returns 0 when a backup was restored, 1 when there is none (or it holds no
+# certificate for the domain). It is called as a condition, where set -e does
+# not hold: every step that can fail says so itself.
 restore_certificate() {
   local tmp
   aws_cli s3 ls "$PH_BACKUP_URL" >/dev/null 2>&1 || return 1
   log "restoring $PH_LE_DIR from $PH_BACKUP_URL"
-  tmp=$(mktemp -d)
+  tmp=$(mktemp -d) || die "cannot create a temporary folder to restore $PH_BACKUP_URL"
   aws_cli s3 cp --only-show-errors "$PH_BACKUP_URL" "$tmp/letsencrypt.tar.gz" || { rm -rf "$tmp"; die "cannot download $PH_BACKUP_URL"; }
-  mkdir -p "$PH_LE_DIR"
-  chmod 0755 "$PH_LE_DIR"
-  tar -xzf "$tmp/letsencrypt.tar.gz" -C "$PH_LE_DIR"
+  { mkdir -p "$PH_LE_DIR" && chmod 0755 "$PH_LE_DIR"; } || { rm -rf "$tmp"; die "cannot create $PH_LE_DIR"; }
+  tar -xzf "$tmp/letsencrypt.tar.gz" -C "$PH_LE_DIR" \
+    || { rm -rf "$tmp"; die "cannot unpack $PH_BACKUP_URL into $PH_LE_DIR (a damaged backup? delete it to request a new certificate)"; }
   rm -rf "$tmp"
   if ! have_certificate; then
     log "the backup holds no certificate for $PH_DOMAIN; a new one will be requested"
@@ -53,8 +57,8 @@ restore_certificate() {
 
 backup_certificate() {
   local tmp
-  tmp=$(mktemp -d)
-  tar -czf "$tmp/letsencrypt.tar.gz" -C "$PH_LE_DIR" .
+  tmp=$(mktemp -d) || die "cannot create a temporary folder for the certificate backup"
+  tar -czf "$tmp/letsencrypt.tar.gz" -C "$PH_LE_DIR" . || { rm -rf "$tmp"; die "cannot archive $PH_LE_DIR for the backup"; }
   aws_cli s3 cp --only-show-errors "$tmp/letsencrypt.tar.gz" "$PH_BACKUP_URL" || { rm -rf "$tmp"; die "cannot upload the certificate backup to $PH_BACKUP_URL"; }
   rm -rf "$tmp"
   log "backed up $PH_LE_DIR to $PH_BACKUP_URL"

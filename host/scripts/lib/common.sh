@@ -31,6 +31,24 @@ die() { log "ERROR: $*"; exit 1; }
 PH_CHANGES=0
 changed() { PH_CHANGES=$((PH_CHANGES + 1)); log "changed: $*"; }
 
+# Steps report what they changed through changed(), never through their exit
+# status: a function called as `f && x=1`, `f || true` or `if f` runs with
+# `set -e` suspended inside it (and inside everything it calls), so a failing
+# cp, mv or systemctl would go unnoticed. Steps are therefore called as plain
+# statements and return 0 or die; a caller that must know whether a step
+# changed something (to reload nginx or the app) wraps it in track:
+#
+#   track FLAG COMMAND [ARG...]
+#
+# runs COMMAND as a plain statement (set -e holds inside it), then sets the
+# caller's variable FLAG to 1 when COMMAND recorded a change.
+track() {
+  local track_flag=$1 track_mark=$PH_CHANGES
+  shift
+  "$@"
+  if ((PH_CHANGES > track_mark)); then printf -v "$track_flag" 1; fi
+}
+
 set_defaults() {
   : "${PH_DOMAIN:?PH_DOMAIN is not set (host.env, from the host-config parameter of the stack)}"
   : "${PH_BUCKET:?PH_BUCKET is not set (host.env)}"
@@ -114,24 +132,28 @@ set_defaults() {
 }
 
 # Writes stdin to DEST if its content, mode or owner differ; atomic (rename).
+# Records a change when it wrote DEST; dies when it cannot.
 # install_content DEST MODE OWNER:GROUP
 install_content() {
   local dest=$1 mode=$2 owner=$3 tmp
-  tmp=$(mktemp "$(dirname "$dest")/.$(basename "$dest").XXXXXX")
-  cat >"$tmp"
-  chmod "$mode" "$tmp"
-  chown "$owner" "$tmp"
+  tmp=$(mktemp "$(dirname "$dest")/.$(basename "$dest").XXXXXX") \
+    || die "cannot create a temporary file next to $dest (does $(dirname "$dest") exist, and is it writable?)"
+  if ! { cat >"$tmp" && chmod "$mode" "$tmp" && chown "$owner" "$tmp"; }; then
+    rm -f "$tmp"
+    die "cannot write $dest with mode $mode and owner $owner (disk full, read-only, or unknown owner?)"
+  fi
   if [[ -f $dest ]] && cmp -s "$tmp" "$dest" \
     && [[ "$(stat -c '%a %U:%G' "$dest")" == "$(stat -c '%a %U:%G' "$tmp")" ]]; then
     rm -f "$tmp"
-    return 1
+    return 0
   fi
-  mv -f "$tmp" "$dest"
+  mv -f "$tmp" "$dest" || { rm -f "$tmp"; die "cannot move the new $dest into place"; }
   changed "$dest"
 }
 
-# install_file SRC DEST MODE OWNER:GROUP — returns 1 when nothing changed.
+# install_file SRC DEST MODE OWNER:GROUP
 install_file() {
+  [[ -r $1 ]] || die "cannot read $1 (is the bundle at $PH_CURRENT complete?)"
   install_content "$2" "$3" "$4" <"$1"
 }
 
@@ -139,13 +161,11 @@ install_file() {
 ensure_dir() {
   local dir=$1 mode=$2 owner=$3
   if [[ ! -d $dir ]]; then
-    mkdir -p "$dir"
-    chmod "$mode" "$dir"
-    chown "$owner" "$dir"
+    { mkdir -p "$dir" && chmod "$mode" "$dir" && chown "$owner" "$dir"; } \
+      || die "cannot create $dir with mode $mode and owner $owner"
     changed "$dir/"
   elif [[ "$(stat -c '%a %U:%G' "$dir")" != "${mode#0} $owner" ]]; then
-    chmod "$mode" "$dir"
-    chown "$owner" "$dir"
+    { chmod "$mode" "$dir" && chown "$owner" "$dir"; } || die "cannot set mode $mode and owner $owner on $dir"
     changed "$dir/ (mode/owner)"
   fi
 }
@@ -183,12 +203,19 @@ nginx_running() {
 nginx_apply() {
   nginx_cmd -t -q || die "nginx -t rejected the configuration; the previous site keeps serving"
   if [[ $PH_SYSTEMD == 1 ]]; then
-    systemctl is-enabled --quiet nginx || { systemctl enable --quiet nginx; changed "nginx enabled"; }
-    if systemctl is-active --quiet nginx; then systemctl reload nginx; else systemctl start nginx; fi
+    if ! systemctl is-enabled --quiet nginx; then
+      systemctl enable --quiet nginx || die "cannot enable nginx.service (systemctl enable nginx); see: systemctl status nginx"
+      changed "nginx enabled"
+    fi
+    if systemctl is-active --quiet nginx; then
+      systemctl reload nginx || die "systemctl reload nginx failed; see: journalctl -u nginx"
+    else
+      systemctl start nginx || die "systemctl start nginx failed; see: journalctl -u nginx"
+    fi
   elif nginx_running; then
-    nginx_cmd -s reload
+    nginx_cmd -s reload || die "nginx -s reload failed; see $PH_NGINX_LOG_DIR/error.log"
   else
-    nginx_cmd
+    nginx_cmd || die "nginx did not start; see $PH_NGINX_LOG_DIR/error.log"
   fi
 }
 

@@ -2,17 +2,16 @@
 # The nginx site: snippets and error pages from the bundle, then the bootstrap
 # (HTTP + ACME) or the mutual-TLS site rendered from nginx/templates.
 
-# Returns 0 when a snippet or error page changed.
+# Records a change when a snippet or error page changed.
 install_nginx_share() {
-  local changed_any=1 kind file
+  local kind file
   ensure_dir "$PH_NGINX_SHARE" 0755 root:root
   for kind in snippets errors; do
     ensure_dir "$PH_NGINX_SHARE/$kind" 0755 root:root
     for file in "$PH_CURRENT/nginx/$kind"/*; do
-      install_file "$file" "$PH_NGINX_SHARE/$kind/$(basename "$file")" 0644 root:root && changed_any=0
+      install_file "$file" "$PH_NGINX_SHARE/$kind/$(basename "$file")" 0644 root:root
     done
   done
-  return "$changed_any"
 }
 
 bootstrap_site_values() {
@@ -25,7 +24,7 @@ bootstrap_site_values() {
     "snippets_dir=$PH_NGINX_SHARE/snippets"
 }
 
-# Returns 0 when the site file changed.
+# Records a change when the site file changed.
 install_bootstrap_site() {
   local -a values
   mapfile -t values < <(bootstrap_site_values)
@@ -34,7 +33,7 @@ install_bootstrap_site() {
   install_file "$PH_STATE/site.rendered" "$PH_NGINX_SITE" 0644 root:root
 }
 
-# Returns 0 when the site file changed.
+# Records a change when the site file changed.
 install_mtls_site() {
   local -a values
   mapfile -t values < <(bootstrap_site_values)

@@ -1,0 +1,245 @@
+/**
+ * setup.sh and update.sh run for real against a temporary root, with
+ * stand-ins for AWS (S3/SSM from folders), nginx, certbot and PM2 that record
+ * their argv. A certificate is already in place (the ACME path is the e2e's),
+ * so a run takes a second. The scripts need root (they chown to the app user,
+ * here root itself); without root these tests are skipped.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { isRoot, readLines, runBash, SCRIPTS, setAppCode, writeBundle, writeExecutable, writePm2Stub, type BashResult } from './support';
+
+const DOMAIN = 'provider.example.test';
+const ACME = 'https://acme.example.test/dir';
+const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
+
+let dir: string;
+let root: string;
+let bundle: string;
+let env: Record<string, string>;
+
+const path = (...parts: string[]) => join(root, ...parts);
+const pm2Log = () => join(dir, 'pm2.log');
+const nginxLog = () => join(dir, 'nginx.log');
+
+function put(file: string, text: string) {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+const s3 = (key: string, text: string) => put(join(dir, 's3', 'bucket', key), text);
+const ssm = (name: string, text: string) => put(join(dir, 'ssm', name.replace(/\//g, '_')), text);
+
+function writeStubs(bin: string) {
+  mkdirSync(bin, { recursive: true });
+  // The AWS CLI calls the host scripts make, served from $dir/s3/<bucket>/<key> and $dir/ssm/<name>.
+  writeExecutable(
+    join(bin, 'aws'),
+    `#!/usr/bin/env bash
+set -euo pipefail
+store='${dir}/s3'
+[[ $1 == --region ]] && shift 2
+service=$1 verb=$2
+shift 2
+args=()
+while (($#)); do
+  case $1 in
+    --name) name=$2; shift 2 ;;
+    --query | --output) shift 2 ;;
+    --*) shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+case "$service $verb" in
+  'ssm get-parameter') cat '${dir}/ssm/'"\${name//\\//_}" ;;
+  's3 ls') [[ -e $store/\${args[0]#s3://} ]] ;;
+  's3 cp')
+    if [[ \${args[0]} == s3://* ]]; then cp "$store/\${args[0]#s3://}" "\${args[1]}"
+    else mkdir -p "$(dirname "$store/\${args[1]#s3://}")"; cp "\${args[0]}" "$store/\${args[1]#s3://}"; fi ;;
+  's3 sync')
+    src=$store/\${args[0]#s3://} dest=\${args[1]}
+    find "$dest" -mindepth 1 -delete
+    if [[ -d $src ]]; then cp -R "$src/." "$dest/"; fi ;;
+  *) echo "aws stub: unexpected $service $verb" >&2; exit 1 ;;
+esac
+`,
+  );
+  writeExecutable(join(bin, 'nginx'), `#!/usr/bin/env bash\nprintf 'nginx %s\\n' "$*" >>'${nginxLog()}'\n`);
+  writeExecutable(join(bin, 'certbot'), `#!/usr/bin/env bash\necho 'certbot stub: not expected here' >&2\nexit 1\n`);
+  writePm2Stub({ bin, log: pm2Log(), pm2State: join(dir, 'pm2-state'), socket: path('run', 'provider', 'provider.sock') });
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'setup-update-'));
+  root = join(dir, 'root');
+  bundle = join(dir, 'bundle');
+  writeBundle(bundle, 'console.log("v1");\n');
+  writeStubs(join(dir, 'bin'));
+  s3('trust/ca-bundle.pem', CERT);
+  s3('shared_data/half-hourly-consumption.csv', 'time,kwh\n00:00,1\n');
+  s3('public/index.html', '<p>hello</p>\n');
+  ssm('/provider/tls-cert', CERT);
+  ssm('/provider/tls-key', KEY);
+  // A certificate from the configured ACME directory is already there.
+  put(path('etc/letsencrypt/live', DOMAIN, 'fullchain.pem'), CERT);
+  put(path('etc/letsencrypt/live', DOMAIN, 'privkey.pem'), KEY);
+  put(path('etc/letsencrypt/renewal', `${DOMAIN}.conf`), `server = ${ACME}\n`);
+  mkdirSync(path('etc/nginx/conf.d'), { recursive: true });
+  // nginx "runs": its PID file names a live process (this one).
+  put(path('run/nginx.pid'), `${process.pid}\n`);
+  env = {
+    PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`,
+    PH_DOMAIN: DOMAIN,
+    PH_BUCKET: 'bucket',
+    PH_ISSUER: 'https://issuer.example.test',
+    PH_CLIENT_ID: 'provider',
+    PH_TLS_CERT_PARAM: '/provider/tls-cert',
+    PH_TLS_KEY_PARAM: '/provider/tls-key',
+    PH_ACME_SERVER: ACME,
+    PH_ETC: path('etc/provider-host'),
+    PH_PREFIX: path('opt/provider-host'),
+    PH_CURRENT: bundle,
+    PH_STATE: path('var/lib/provider-host'),
+    PH_SRV: path('srv/provider'),
+    PH_RUN: path('run/provider'),
+    PH_USER: 'root',
+    PH_GROUP: 'root',
+    PH_USER_HOME: path('home/provider'),
+    PH_NGINX_GROUP: 'root',
+    PH_NGINX_BIN: 'nginx',
+    PH_NGINX_PID: path('run/nginx.pid'),
+    PH_NGINX_CONF_DIR: path('etc/nginx/conf.d'),
+    PH_NGINX_SHARE: path('etc/nginx/provider-host'),
+    PH_NGINX_LOG_DIR: path('var/log/nginx'),
+    PH_LE_DIR: path('etc/letsencrypt'),
+    PH_LE_WORK_DIR: path('var/lib/letsencrypt'),
+    PH_LE_LOGS_DIR: path('var/log/letsencrypt'),
+    PH_SYSTEMD: '0',
+    PH_SYSTEMD_DIR: path('etc/systemd/system'),
+    PH_TMPFILES_DIR: path('etc/tmpfiles.d'),
+    PH_NODE: process.execPath,
+    PH_PM2: 'pm2',
+    PH_AWS: 'aws',
+    PH_CERTBOT: 'certbot',
+    PH_PM2_LOGROTATE: '0',
+    PH_WAIT_SOCKET_SECONDS: '5',
+  };
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (script: 'setup' | 'update', extra: Record<string, string> = {}): Promise<BashResult> =>
+  runBash([join(SCRIPTS, `${script}.sh`)], { ...env, ...extra });
+
+/** Runs setup.sh, failing the test with its log when it does not succeed. */
+async function setupOk(extra: Record<string, string> = {}): Promise<BashResult> {
+  const result = await run('setup', extra);
+  expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: expect.stringContaining('setup complete') });
+  return result;
+}
+
+function pm2AppCalls(): string[] {
+  return readLines(pm2Log()).filter((line) => !line.startsWith('pm2 jlist'));
+}
+
+const ecosystem = () => path('opt/provider-host/app/provider-app/ecosystem.config.js');
+
+(isRoot ? describe : describe.skip)('setup.sh with the app already online (a first boot that failed after PM2 started it)', () => {
+  it('starts the app on a first run, and a second run changes nothing', async () => {
+    const first = await setupOk();
+    expect(pm2AppCalls()).toEqual([`pm2 start ${ecosystem()} --update-env`, 'pm2 save --force']);
+    expect(first.stderr).toContain('changed: pm2: provider started');
+    rmSync(pm2Log());
+    const second = await setupOk();
+    expect(second.stderr).toMatch(/setup complete: 0 change\(s\)\n$/);
+    expect(pm2AppCalls()).toEqual([]);
+  });
+
+  it('reloads it (zero downtime) when the code changed, instead of leaving the old code serving', async () => {
+    await setupOk();
+    rmSync(pm2Log());
+    setAppCode(bundle, 'console.log("v2");\n');
+    const result = await setupOk();
+    expect(readFileSync(path('opt/provider-host/app/dist/provider-app/main.js'), 'utf8')).toBe('console.log("v2");\n');
+    expect(pm2AppCalls()).toEqual([`pm2 startOrReload ${ecosystem()} --update-env`, 'pm2 save --force']);
+    expect(result.stderr).toContain('setup.sh: reloading provider with PM2');
+    expect(result.stderr).toContain('changed: pm2: provider reloaded');
+  });
+
+  it('reloads it when only its config changed', async () => {
+    await setupOk();
+    rmSync(pm2Log());
+    const result = await setupOk({ PH_ACCEL_REDIRECT: 'false' });
+    expect(result.stderr).toContain(`changed: ${path('etc/provider-host/provider.json')}`);
+    expect(pm2AppCalls()).toEqual([`pm2 startOrReload ${ecosystem()} --update-env`, 'pm2 save --force']);
+  });
+
+  it('reloads it when only a secret changed', async () => {
+    await setupOk();
+    rmSync(pm2Log());
+    ssm('/provider/tls-key', KEY.replace('MIIE', 'MIIF'));
+    const result = await setupOk();
+    expect(result.stderr).toContain(`changed: ${path('etc/provider-host/secrets/transport.key')}`);
+    expect(pm2AppCalls()).toEqual([`pm2 startOrReload ${ecosystem()} --update-env`, 'pm2 save --force']);
+  });
+
+  it('reloads nginx when only the trust bundle changed', async () => {
+    await setupOk();
+    rmSync(nginxLog());
+    rmSync(pm2Log());
+    s3('trust/ca-bundle.pem', CERT + CERT.replace('MIIB', 'MIIC'));
+    const result = await setupOk();
+    expect(result.stderr).toContain(`changed: ${path('etc/provider-host/trust-bundle.pem')}`);
+    expect(readLines(nginxLog())).toEqual(['nginx -t -q', 'nginx -s reload']);
+    expect(pm2AppCalls()).toEqual([]);
+  });
+});
+
+(isRoot ? describe : describe.skip)('a failing step fails the run (set -e holds inside every step)', () => {
+  /** A mv that fails for the staged datasets tree, as on a read-only or full file system. */
+  function failingMv(): Record<string, string> {
+    const failbin = join(dir, 'failbin');
+    mkdirSync(failbin);
+    writeExecutable(
+      join(failbin, 'mv'),
+      `#!/usr/bin/env bash
+for arg in "$@"; do
+  if [[ $arg == */.staging-shared_data.* ]]; then echo "mv: cannot move '$arg': Read-only file system" >&2; exit 1; fi
+done
+exec '${realpathSync('/usr/bin/mv')}' "$@"
+`,
+    );
+    return { PATH: `${failbin}:${env.PATH}` };
+  }
+
+  it.each(['update', 'setup'] as const)(
+    'a data swap whose mv fails: %s.sh exits non-zero naming it, and shared_data keeps the previous tree',
+    async (script) => {
+      await setupOk();
+      const link = path('srv/provider/shared_data');
+      const before = readlinkSync(link);
+      s3('shared_data/half-hourly-consumption.csv', 'time,kwh\n00:00,2\n');
+      const result = await run(script, failingMv());
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(
+        new RegExp(`${script}\\.sh: ERROR: cannot move \\S+/\\.staging-shared_data\\.\\w+ to \\S+/shared_data-\\w+; ${link} still points to \\S+/${before.split('/').pop()}\\. Check that`),
+      );
+      expect(result.stderr).not.toContain(`changed: ${link}`);
+      expect(result.stderr).not.toContain('complete:');
+      expect(readlinkSync(link)).toBe(before);
+      expect(readFileSync(join(link, 'half-hourly-consumption.csv'), 'utf8')).toBe('time,kwh\n00:00,1\n');
+    },
+  );
+
+  it('install_content into a folder that does not exist (the nginx site): setup.sh exits non-zero naming it', async () => {
+    const site = path('etc/nginx/missing/provider.conf');
+    const result = await run('setup', { PH_NGINX_SITE: site });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(`setup.sh: ERROR: cannot create a temporary file next to ${site} (does ${dirname(site)} exist, and is it writable?)`);
+    expect(result.stderr).not.toContain('complete:');
+    expect(existsSync(site)).toBe(false);
+    // It stopped there: nginx was neither reloaded nor started, the app not started.
+    expect(readLines(nginxLog())).toEqual([]);
+    expect(pm2AppCalls()).toEqual([]);
+  });
+});
