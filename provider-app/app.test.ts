@@ -630,7 +630,11 @@ describe('provider app', () => {
       expect(await list('tariffs:read datasets:read')).toEqual(['tariffs']);
     });
 
-    it('still serves everything under a configured scope (the fail-closed rule is about no scope at all)', async () => {
+    it('under a configured scope, refuses only an entry that explicitly requires none (scopes: [])', async () => {
+      const open = await get('/open');
+      expect(open.status).toBe(403);
+      expect(open.body.error_description).toMatch(NO_SCOPE);
+      expect((await get('/meters')).status).toBe(200); // clientIds only: the configured scope applies
       rmSync(join(data.dir, 'manifest.json'));
       expect((await get('/meters')).status).toBe(200);
       expect((await get('/open')).status).toBe(200);
