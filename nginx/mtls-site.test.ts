@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIntermediateCa, createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../tools/pki';
+import { waitFor } from '../tools/lib/child-process';
 import { freePort } from '../tools/lib/ports';
 import { secondLoopbackListen } from '../tools/replica/loopback';
 import { mtlsRequest, type MtlsRequestOptions } from '../tools/replica/mtls-request';
@@ -126,6 +127,14 @@ describe('mTLS site', () => {
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
   });
 
+  it('passes the requested server name as Host (nginx $host, port dropped), not the upstream name', async () => {
+    const before = seenByApp.length;
+    const response = await get('/host-probe', { headers: { Host: `localhost:${httpsPort}` } });
+    expect(response.ok && response.status).toBe(200);
+    // Without `proxy_set_header Host $host` the app would see "provider_app" (the upstream block's name).
+    expect(seenByApp[before].host).toBe('localhost');
+  });
+
   it('refuses a request without a client certificate, with a JSON body, before the app', async () => {
     const before = seenByApp.length;
     const response = await get('/x', { cert: undefined, key: undefined });
@@ -190,8 +199,10 @@ describe('mTLS site', () => {
 
   it('writes one JSON access-log line per request with the client subject and request time', async () => {
     await get('/log-probe');
-    const lines = readFileSync(join(dir, 'logs', 'access.json.log'), 'utf8').trim().split('\n');
-    const entry = JSON.parse(lines.map((line) => line).reverse().find((line) => line.includes('/log-probe'))!);
+    // nginx writes the line in its log phase, after the response has gone out: poll, bounded.
+    const readProbeLine = () => readFileSync(join(dir, 'logs', 'access.json.log'), 'utf8').trim().split('\n').reverse().find((line) => line.includes('/log-probe'));
+    const line = await waitFor('the /log-probe access-log line', readProbeLine, 5000, 20);
+    const entry = JSON.parse(line);
     expect(entry.client_subject).toContain('CN=consumer-direct');
     expect(typeof entry.request_time).toBe('number');
     expect(entry.status).toBe(200);
@@ -203,6 +214,8 @@ describe('mTLS site', () => {
     const response = await get('/x');
     expect(response.ok && response.status).toBe(502);
     expect(response.ok && JSON.parse(response.body.toString()).error).toBe('temporarily_unavailable');
+    expect(response.ok && response.headers['content-type']).toBe('application/json');
+    expect(response.ok && JSON.parse(response.body.toString())).toEqual(JSON.parse(readFileSync(join(nginxSourceDir(), 'errors', '502.json'), 'utf8')));
   });
 });
 

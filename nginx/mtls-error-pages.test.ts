@@ -1,0 +1,168 @@
+/**
+ * The mTLS site's JSON error pages for 503 and 504 (502 is in mtls-site.test.ts),
+ * under a real nginx with real TLS.
+ *
+ * The site template and the error pages are the production files. The snippets
+ * are a test copy of nginx/snippets/ with two changes, both to proxy-app.conf:
+ * - proxy_read_timeout 60s -> 1s, so a 504 arrives in seconds, not minutes;
+ * - `limit_req zone=error_page_test;` (zone in conf.d/00-error-page-test.conf),
+ *   keyed on the X-Test-Rate-Limit request header so only requests carrying it
+ *   are limited. limit_req is how nginx itself answers 503 (limit_req_status
+ *   defaults to 503); the production config has no limit_req/limit_conn, and
+ *   nginx passes an app's own 503 through untouched (no proxy_intercept_errors),
+ *   so without such a module no 503 in production is nginx's.
+ */
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../tools/pki';
+import { freePort } from '../tools/lib/ports';
+import { secondLoopbackListen } from '../tools/replica/loopback';
+import { mtlsRequest, type MtlsRequestOptions } from '../tools/replica/mtls-request';
+import { createNginxPrefix, startNginx, stopNginx } from '../tools/replica/nginx-process';
+import { nginxSourceDir, renderMtlsSite } from './sites';
+
+const TEST_READ_TIMEOUT_S = 1;
+const PROXY_TRIES = 3;
+
+let dir: string;
+let nginxPid = 0;
+let upstream: Server | undefined;
+let httpsPort: number;
+let serverCaPem: string;
+let consumer: IssuedCertificate;
+const seenByApp: string[] = [];
+const hanging: ServerResponse[] = [];
+
+function errorPage(status: number): unknown {
+  return JSON.parse(readFileSync(join(nginxSourceDir(), 'errors', `${status}.json`), 'utf8'));
+}
+
+/** Copies nginx/snippets/ to `target`, with the two test-only changes to proxy-app.conf. */
+function writeTestSnippets(target: string): void {
+  const source = join(nginxSourceDir(), 'snippets');
+  mkdirSync(target);
+  for (const name of readdirSync(source)) copyFileSync(join(source, name), join(target, name));
+  const proxyApp = readFileSync(join(source, 'proxy-app.conf'), 'utf8');
+  const timeoutLine = /^proxy_read_timeout \S+;$/m;
+  // If the production snippet stops setting proxy_read_timeout this way, the 504 test must be revisited.
+  if (!timeoutLine.test(proxyApp)) throw new Error('nginx/snippets/proxy-app.conf no longer has a "proxy_read_timeout <t>;" line');
+  writeFileSync(
+    join(target, 'proxy-app.conf'),
+    `${proxyApp.replace(timeoutLine, `proxy_read_timeout ${TEST_READ_TIMEOUT_S}s;`)}\n# test only\nlimit_req zone=error_page_test;\n`,
+  );
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nginx-errors-'));
+  chmodSync(dir, 0o755);
+  const root = createRootCa({ subject: { commonName: 'Test Root CA' } });
+  const server = issueServerCert(root, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  consumer = issueClientCert(root, { subject: { commonName: 'consumer' } });
+  serverCaPem = root.certPem;
+
+  for (const sub of ['tls', 'public', 'data', 'acme', 'logs', 'run', 'conf.d']) mkdirSync(join(dir, sub), { recursive: true });
+  writeFileSync(join(dir, 'tls', 'server.crt'), server.chainPem);
+  writeFileSync(join(dir, 'tls', 'server.key'), server.keyPem, { mode: 0o600 });
+  writeFileSync(join(dir, 'tls', 'client-ca.crt'), root.certPem);
+  writeTestSnippets(join(dir, 'snippets'));
+
+  const socket = join(dir, 'run', 'app.sock');
+  upstream = createServer((req, res) => {
+    seenByApp.push(req.url ?? '');
+    if (req.url === '/hang') {
+      // Accepted, request read, never answered.
+      hanging.push(res);
+      return;
+    }
+    if (req.url === '/app-503') {
+      res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '7' });
+      res.end('the app is draining');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ path: req.url }));
+  });
+  await new Promise<void>((resolveListen) => upstream!.listen(socket, resolveListen));
+
+  httpsPort = await freePort();
+  const httpPort = await freePort();
+  const prefix = createNginxPrefix(join(dir, 'nginx'), join(dir, 'conf.d'));
+  // An empty key is not counted: only requests sending X-Test-Rate-Limit are limited.
+  writeFileSync(join(dir, 'conf.d', '00-error-page-test.conf'), 'limit_req_zone $http_x_test_rate_limit zone=error_page_test:1m rate=1r/m;\n');
+  writeFileSync(
+    join(dir, 'conf.d', 'provider.conf'),
+    renderMtlsSite({
+      serverName: 'localhost',
+      httpListenV4: `127.0.0.1:${httpPort}`,
+      httpListenV6: await secondLoopbackListen(httpPort),
+      httpsListenV4: `127.0.0.1:${httpsPort}`,
+      httpsListenV6: await secondLoopbackListen(httpsPort),
+      httpsOrigin: `https://localhost:${httpsPort}`,
+      acmeWebroot: join(dir, 'acme'),
+      logDir: join(dir, 'logs'),
+      snippetsDir: join(dir, 'snippets'),
+      errorPagesDir: join(nginxSourceDir(), 'errors'),
+      sslCertificate: join(dir, 'tls', 'server.crt'),
+      sslCertificateKey: join(dir, 'tls', 'server.key'),
+      clientCa: join(dir, 'tls', 'client-ca.crt'),
+      publicRoot: join(dir, 'public'),
+      appSocket: socket,
+      datasetsDir: join(dir, 'data'),
+    }),
+  );
+  nginxPid = startNginx(prefix);
+});
+
+afterAll(async () => {
+  if (nginxPid) await stopNginx(nginxPid);
+  for (const res of hanging) res.destroy();
+  if (upstream) {
+    upstream.closeAllConnections();
+    await new Promise<void>((resolveClose) => upstream!.close(() => resolveClose()));
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function get(path: string, options: Partial<MtlsRequestOptions> = {}) {
+  return mtlsRequest({ port: httpsPort, path, ca: serverCaPem, servername: 'localhost', cert: consumer.certPem, key: consumer.keyPem, ...options });
+}
+
+describe('mTLS site error pages', () => {
+  it('answers 504 with the JSON page when the app accepts the request but never answers', async () => {
+    const before = seenByApp.length;
+    const started = Date.now();
+    const response = await get('/hang', { timeoutMs: 20000 });
+    const elapsed = Date.now() - started;
+    if (!response.ok) throw new Error(response.error);
+    expect(response.status).toBe(504);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(response.body.toString())).toEqual(errorPage(504));
+    // proxy_next_upstream includes "timeout": each of the upstream's tries waits
+    // proxy_read_timeout before the 504 (in production: 3 x 60 s).
+    expect(seenByApp.slice(before)).toEqual(Array(PROXY_TRIES).fill('/hang'));
+    expect(elapsed).toBeGreaterThanOrEqual(PROXY_TRIES * TEST_READ_TIMEOUT_S * 1000 - 200);
+  }, 30000);
+
+  it('answers 503 with the JSON page when nginx itself refuses the request (limit_req)', async () => {
+    const first = await get('/limited', { headers: { 'X-Test-Rate-Limit': 'probe' } });
+    expect(first.ok && first.status).toBe(200);
+    const before = seenByApp.length;
+    const response = await get('/limited', { headers: { 'X-Test-Rate-Limit': 'probe' } });
+    if (!response.ok) throw new Error(response.error);
+    expect(response.status).toBe(503);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(response.body.toString())).toEqual(errorPage(503));
+    expect(seenByApp.length).toBe(before);
+  });
+
+  it("passes the app's own 503 through unchanged (the JSON page is for nginx's 503s only)", async () => {
+    const response = await get('/app-503');
+    if (!response.ok) throw new Error(response.error);
+    expect(response.status).toBe(503);
+    expect(response.headers['content-type']).toBe('text/plain');
+    expect(response.headers['retry-after']).toBe('7');
+    expect(response.body.toString()).toBe('the app is draining');
+  });
+});
