@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import { App } from 'cdktf';
 import { ConfigError, environmentFile, loadEnvironment, type EnvironmentConfig } from './config/load';
+import { checkEnvironmentSet } from './config/environment-set';
 import { DEFAULT_BUNDLE_DIR, ENVIRONMENTS_DIR } from './config/paths';
 import { InputError } from './stacks/lib/input-error';
 import { ProviderStack } from './stacks/provider-stack';
@@ -22,20 +23,16 @@ export interface MainEnv {
 
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
-/** Loads every requested environment; throws ConfigError on the first bad one. */
+/**
+ * Loads every requested environment; throws ConfigError on the first bad one, then on
+ * anything two of them would share (name, namePrefix, SSM names, domain, state file).
+ */
 export function loadEnvironments(env: MainEnv): EnvironmentConfig[] {
   const files = list(env.PROVIDER_CONFIG);
   const configs = files.length > 0
     ? files.map((file) => loadEnvironment(file))
     : (list(env.PROVIDER_ENV).length > 0 ? list(env.PROVIDER_ENV) : ['example']).map((name) => loadEnvironment(environmentFile(ENVIRONMENTS_DIR, name)));
-  const seen = new Map<string, string>();
-  for (const config of configs) {
-    const other = seen.get(config.name);
-    if (other !== undefined) {
-      throw new ConfigError(config.sourceFile, [`name: "${config.name}" is also the name of ${other}; each environment needs its own name (one stack each)`]);
-    }
-    seen.set(config.name, config.sourceFile);
-  }
+  checkEnvironmentSet(configs);
   return configs;
 }
 

@@ -95,6 +95,15 @@ describe('environment rules', () => {
     ]);
   });
 
+  it('domain and hostedZone.name: a bad name is reported once, not again as outside the zone', () => {
+    expect(problems((d) => (d.hostedZone = { name: 'Energydata.org.uk' }))).toEqual([
+      'hostedZone.name: "Energydata.org.uk" is not a lower-case fully qualified domain name; use e.g. "example.energydata.org.uk" (no trailing dot, no scheme)',
+    ]);
+    expect(problems((d) => (d.domain = 'data.energydata.org.uk.'))).toEqual([
+      'domain: "data.energydata.org.uk." is not a lower-case fully qualified domain name; use e.g. "example.energydata.org.uk" (no trailing dot, no scheme)',
+    ]);
+  });
+
   it('hostedZone: by id (any domain) or by name, exactly one', () => {
     expect(parse((d) => (d.hostedZone = { id: 'Z0123456789ABCDEFGHIJ' })).hostedZone).toEqual({ id: 'Z0123456789ABCDEFGHIJ' });
     expect(problems((d) => (d.hostedZone = { id: 'Z0123456789ABCDEFGHIJ', name: 'energydata.org.uk' }))).toEqual([
@@ -210,6 +219,35 @@ describe('environment rules', () => {
     expect(parse((d) => (d.backend = { s3: { bucket: 'my-state', key: 'provider/test.tfstate' } })).backend?.s3).toEqual({ bucket: 'my-state', key: 'provider/test.tfstate' });
     expect(problems((d) => (d.backend = { s3: { bucket: 'my-state', key: 'state' } }))).toEqual([
       'backend.s3.key: "state" is not a state object key; use e.g. "provider-host/example.tfstate"',
+    ]);
+  });
+
+  it('backend.s3.dynamodbTable: a DynamoDB table name', () => {
+    const lock = (table: unknown) => (d: Record<string, any>) => (d.backend = { s3: { bucket: 'my-state', key: 'provider/test.tfstate', dynamodbTable: table } });
+    expect(parse(lock('terraform-locks.v2_1')).backend?.s3.dynamodbTable).toBe('terraform-locks.v2_1');
+    expect(problems(lock('tf locks'))).toEqual(['backend.s3.dynamodbTable: "tf locks" is not a DynamoDB table name; use 3-255 letters, digits, "_", "." and "-"']);
+    expect(problems(lock('ab'))).toEqual(['backend.s3.dynamodbTable: "ab" is not a DynamoDB table name; use 3-255 letters, digits, "_", "." and "-"']);
+  });
+
+  it('content: an empty path is named with the fix', () => {
+    expect(problems((d) => (d.content.datasetsDir = ''))).toEqual(['content.datasetsDir: "" is an empty path; give a path relative to the config file']);
+  });
+
+  it("tags: values in AWS's character set, never a Terraform interpolation", () => {
+    const tagged = (value: unknown) => (d: Record<string, any>) => (d.tags = { owner: value });
+    expect(parse(tagged('Équipe données: énergie @ 2026 / +=_.-')).tags).toEqual({ owner: 'Équipe données: énergie @ 2026 / +=_.-' });
+    expect(parse(tagged('')).tags).toEqual({ owner: '' });
+    expect(problems(tagged('${var.x}'))).toEqual([
+      'tags.owner: "${var.x}" is not a valid tag value: "$", "{" and "}" are not allowed; use letters (any script), digits, spaces and _ . : / = + - @',
+    ]);
+    expect(problems(tagged('100%{x}'))).toEqual([
+      'tags.owner: "100%{x}" is not a valid tag value: "%", "{" and "}" are not allowed; use letters (any script), digits, spaces and _ . : / = + - @',
+    ]);
+    expect(problems(tagged('a#b'))).toEqual(['tags.owner: "a#b" is not a valid tag value: "#" is not allowed; use letters (any script), digits, spaces and _ . : / = + - @']);
+    expect(parse(tagged('é'.repeat(256))).tags.owner).toHaveLength(256);
+    expect(problems(tagged('x'.repeat(257)))).toEqual([`tags.owner: "${'x'.repeat(257)}" is 257 characters long; a tag value may have at most 256`]);
+    expect(problems(tagged(42))).toEqual([
+      'tags.owner: 42 is not a string; a tag value is text of at most 256 letters (any script), digits, spaces and _ . : / = + - @ (quote numbers in YAML, e.g. "42")',
     ]);
   });
 

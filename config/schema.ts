@@ -18,6 +18,12 @@ export const DEFAULT_PM2_VERSION = '7.0.4';
 
 const show = (value: unknown): string => JSON.stringify(value);
 
+/** The defaults derived from `name` (and `ssmPrefix`), applied by the schema's transform. */
+export const defaultNamePrefix = (name: string): string => `provider-${name}`;
+export const defaultSsmPrefix = (name: string): string => `/provider-host/${name}`;
+export const defaultSecretParameter = (ssmPrefix: string, field: 'tlsCertParameter' | 'tlsKeyParameter'): string =>
+  `${ssmPrefix}/${field === 'tlsCertParameter' ? 'transport-cert' : 'transport-key'}`;
+
 const NAME_RE = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 const name = z
   .string()
@@ -176,7 +182,7 @@ const secrets = z
   .default({})
   .describe('Secrets live in SSM Parameter Store, created out of band; Terraform never sees their values.');
 
-const localPath = z.string().min(1, { error: 'is empty; give a path relative to the config file' });
+const localPath = z.string().min(1, { error: (i) => `${show(i.input)} is an empty path; give a path relative to the config file` });
 
 const content = z
   .strictObject({
@@ -238,7 +244,11 @@ const backend = z
           .regex(/^[A-Za-z0-9._\/-]+\.tfstate$/, { error: (i) => `${show(i.input)} is not a state object key; use e.g. "provider-host/example.tfstate"` })
           .describe('Object key of the state file.'),
         region: region.optional().describe('Region of the state bucket. Default: `region`.'),
-        dynamodbTable: z.string().min(3).optional().describe('Optional DynamoDB table for state locking.'),
+        dynamodbTable: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: (i) => `${show(i.input)} is not a DynamoDB table name; use 3-255 letters, digits, "_", "." and "-"` })
+          .optional()
+          .describe('Optional DynamoDB table for state locking.'),
       })
       .describe('S3 remote state. State is encrypted at rest.'),
   })
@@ -246,18 +256,42 @@ const backend = z
   .describe('Terraform state backend. Omitted: local state file `terraform.<name>.tfstate`.');
 
 const tagKey = /^[A-Za-z0-9 _.:/=+@-]{1,128}$/;
+/**
+ * AWS's tag value character set (`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`, at most 256 Unicode
+ * characters). It also keeps out "$" and "%", which Terraform would read as the start of
+ * an interpolation ("${") or a template directive ("%{") in the provider's default_tags.
+ */
+const TAG_VALUE_RE = /^[\p{L}\p{Z}\p{N}_.:/=+@-]*$/u;
+const TAG_VALUE_MAX = 256;
+const TAG_VALUE_CHARS = 'letters (any script), digits, spaces and _ . : / = + - @';
+const tagValue = z
+  .string({ error: (i) => `${show(i.input)} is not a string; a tag value is text of at most ${TAG_VALUE_MAX} ${TAG_VALUE_CHARS} (quote numbers in YAML, e.g. "42")` })
+  .refine((v) => [...v].length <= TAG_VALUE_MAX, {
+    error: (i) => `${show(i.input)} is ${[...String(i.input)].length} characters long; a tag value may have at most ${TAG_VALUE_MAX}`,
+  })
+  .regex(TAG_VALUE_RE, {
+    error: (i) => {
+      const refused = [...new Set([...String(i.input)].filter((c) => !TAG_VALUE_RE.test(c)))].map(show);
+      const listed = refused.length > 1 ? `${refused.slice(0, -1).join(', ')} and ${refused[refused.length - 1]} are` : `${refused[0]} is`;
+      return `${show(i.input)} is not a valid tag value: ${listed} not allowed; use ${TAG_VALUE_CHARS}`;
+    },
+  });
 const tags = z
   .record(
     z.string().regex(tagKey, { error: (i) => `${show(i.input)} is not a valid tag key; use 1-128 letters, digits, spaces and _ . : / = + - @` }),
-    z.string().max(256, { error: (i) => `${show(i.input)} is longer than 256 characters` }),
+    tagValue,
   )
   .default({})
-  .describe('Tags added to every resource (besides Environment and ManagedBy).');
+  .describe('Tags added to every resource (besides Environment and ManagedBy). Values: at most 256 letters (any script), digits, spaces and _ . : / = + - @.');
 
 export const environmentSchema = z
   .strictObject({
-    name: name.describe('Environment name; also the cdktf stack name. Must be unique per account and region.'),
-    namePrefix: name.optional().describe('Prefix of AWS resource names. Default: `provider-<name>`.'),
+    name: name.describe(
+      'Environment name; also the cdktf stack name and the Environment tag. Must differ from every other environment synthesized together; it derives the default `namePrefix` (IAM names: account-wide, all regions) and `ssmPrefix`.',
+    ),
+    namePrefix: name
+      .optional()
+      .describe('Prefix of AWS resource names (IAM role and instance profile, security group). Default: `provider-<name>`. IAM names are account-wide: no two environments in one account may share it, whatever their regions.'),
     region: region.default('eu-west-2').describe('AWS region of every resource.'),
     tags,
     domain: fqdn.default(DEFAULT_DOMAIN).describe('FQDN the provider serves; must lie inside the hosted zone when the zone is given by name.'),
@@ -270,12 +304,14 @@ export const environmentSchema = z
     content,
     app,
     storage,
-    ssmPrefix: ssmName.optional().describe('Prefix of the SSM parameters. Default: `/provider-host/<name>`.'),
+    ssmPrefix: ssmName.optional().describe('Prefix of the SSM parameters (`<ssmPrefix>/host-config`, default secret names). Default: `/provider-host/<name>`. Unique per region among the environments.'),
     backend,
   })
   .superRefine((value, ctx) => {
     const zone = value.hostedZone.name;
-    if (zone !== undefined && value.domain !== zone && !value.domain.endsWith(`.${zone}`)) {
+    // Only between two valid names: an invalid one has its own message already.
+    if (zone === undefined || !FQDN_RE.test(zone) || !FQDN_RE.test(value.domain)) return;
+    if (value.domain !== zone && !value.domain.endsWith(`.${zone}`)) {
       ctx.addIssue({
         code: 'custom',
         path: ['domain'],
@@ -285,15 +321,15 @@ export const environmentSchema = z
     }
   })
   .transform((value) => {
-    const ssmPrefix = value.ssmPrefix ?? `/provider-host/${value.name}`;
+    const ssmPrefix = value.ssmPrefix ?? defaultSsmPrefix(value.name);
     return {
       ...value,
-      namePrefix: value.namePrefix ?? `provider-${value.name}`,
+      namePrefix: value.namePrefix ?? defaultNamePrefix(value.name),
       ssmPrefix,
       secrets: {
         ...value.secrets,
-        tlsCertParameter: value.secrets.tlsCertParameter ?? `${ssmPrefix}/transport-cert`,
-        tlsKeyParameter: value.secrets.tlsKeyParameter ?? `${ssmPrefix}/transport-key`,
+        tlsCertParameter: value.secrets.tlsCertParameter ?? defaultSecretParameter(ssmPrefix, 'tlsCertParameter'),
+        tlsKeyParameter: value.secrets.tlsKeyParameter ?? defaultSecretParameter(ssmPrefix, 'tlsKeyParameter'),
       },
     };
   });

@@ -66,7 +66,7 @@ describe('main.ts', () => {
   it('refuses two environments with the same name', () => {
     const a = environmentFileWith('twin', {});
     const b = environmentFileWith('twin', { domain: 'other.energydata.org.uk' });
-    expect(() => loadEnvironments({ PROVIDER_CONFIG: `${a},${b}` })).toThrow(/name: "twin" is also the name of .*twin\.yaml; each environment needs its own name/);
+    expect(() => loadEnvironments({ PROVIDER_CONFIG: `${a},${b}` })).toThrow(/name: "twin" is the name of both .*twin\.yaml and .*twin\.yaml; each environment needs its own name/);
   });
 
   it('names a missing bundle folder and how to build it', () => {
