@@ -7,7 +7,9 @@ import { DatasetCache } from './dataset-cache';
 import { accelRedirectTarget, CSV_CONTENT_TYPE, datasetNameFromPath, listDatasets, type DatasetFile } from './datasets';
 import { HttpError, sendError } from './errors';
 import { AuthorizationServerUnavailable, type Introspector } from './introspection';
+import { createCachedDecision } from './cached-decision';
 import { createFastPath } from './fast-path';
+import { createNginxAuthz } from './nginx-authz';
 import { ManifestError, ManifestStore } from './manifest';
 import { ClientCertificateCache } from './middleware/client-cert-cache';
 import { accessLog } from './middleware/access-log';
@@ -29,6 +31,11 @@ export interface AppDeps {
    * changes on disk are seen at most this late. @default 0 (checked on every request)
    */
   readonly dataCacheTtlMs?: number;
+  /**
+   * Longest nginx may reuse an allowed answer to its authorization subrequest for the same
+   * certificate, token and path (see `nginx-authz.ts`). @default 0 (every read asks the app)
+   */
+  readonly authzCacheSeconds?: number;
   /** For tests. @default Date.now */
   readonly now?: () => number;
   /** Set by the server while draining, so keep-alive connections are closed after their response. */
@@ -79,26 +86,27 @@ export function createApp(deps: AppDeps): Express {
 }
 
 /**
- * What the server runs: the fast path for an authorised, fully cached X-Accel-Redirect
- * request (see `fast-path.ts`), the Express app for everything else.
+ * What the server runs: nginx's authorization subrequest (`nginx-authz.ts`), the fast path
+ * for an authorised, fully cached X-Accel-Redirect request (`fast-path.ts`), the Express app
+ * for everything else.
  */
 export function createRequestHandler(deps: AppDeps): RequestListener {
   const shared = sharedState(deps);
   const app = buildApp(deps, shared);
-  if (!deps.accelRedirectPrefix) return app;
-  const fast = createFastPath({
-    logger: deps.logger,
+  const now = deps.now ?? Date.now;
+  const decide = createCachedDecision({
     introspector: deps.introspector,
     certificates: shared.certificates,
     datasets: shared.datasets,
     manifest: shared.manifest,
     clientCertHeader: deps.clientCertHeader,
-    accelRedirectPrefix: deps.accelRedirectPrefix,
     clockSkewSeconds: deps.clockSkewSeconds,
-    now: deps.now ?? Date.now,
+    now,
   });
+  const authz = createNginxAuthz({ logger: deps.logger, decide, nginxSendsFiles: deps.accelRedirectPrefix !== undefined, cacheSeconds: deps.authzCacheSeconds ?? 0, now });
+  const fast = deps.accelRedirectPrefix ? createFastPath({ logger: deps.logger, decide, accelRedirectPrefix: deps.accelRedirectPrefix }) : () => false;
   return (req, res) => {
-    if (!fast(req, res)) app(req, res);
+    if (!authz(req, res) && !fast(req, res)) app(req, res);
   };
 }
 

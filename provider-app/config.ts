@@ -52,6 +52,15 @@ export const providerConfigSchema = z
       .max(10000)
       .default(1000)
       .describe('How long a dataset lookup (real path, stat) and the manifest check are reused; a data swap is seen at most this late (0 = check every request).'),
+    authzCacheSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(1)
+      .describe(
+        "How long nginx may reuse the app's answer to its authorization subrequest for the same certificate, token and dataset path (X-Accel-Expires; never past the token's exp or the certificate's notAfter). 0 = every dataset read asks the app.",
+      ),
     introspectionTimeoutMs: z.number().int().min(100).max(60000).default(3000).describe('Timeout of discovery and introspection calls.'),
     clockSkewSeconds: z.number().int().min(0).max(300).default(5).describe('Tolerance for iat/exp against the local clock.'),
     retryAfterSeconds: z.number().int().min(1).max(3600).default(5).describe('Retry-After sent with 503 when the authorization server is unavailable.'),

@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     clockSkewSeconds: config.clockSkewSeconds,
     retryAfterSeconds: config.retryAfterSeconds,
     dataCacheTtlMs: config.dataCacheTtlMs,
+    authzCacheSeconds: config.authzCacheSeconds,
     isDraining: () => running?.isDraining() ?? false,
   });
   const target: ListenTarget = config.socket

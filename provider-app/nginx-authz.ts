@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { AllowedRead } from './cached-decision';
+import { interactionIdFor } from './middleware/fapi-headers';
+
+/**
+ * nginx's `auth_request` subrequest for a dataset read. nginx's mTLS site sends it to this
+ * path (an `internal` location, so no client can), with the consumer's request in
+ * `X-Original-URI` and its certificate and Authorization header as usual.
+ */
+export const NGINX_AUTHZ_PATH = '/.provider/authz';
+
+/** The headers of an allowed answer, read by the site's `auth_request_set`. */
+export const AUTHZ_HEADERS = {
+  file: 'X-Provider-Dataset-File',
+  clientId: 'X-Provider-Client-Id',
+  tokenDigest: 'X-Provider-Token-Digest',
+} as const;
+
+export interface NginxAuthzDeps {
+  readonly logger: Logger;
+  readonly decide: (path: string, headers: IncomingMessage['headers']) => AllowedRead | undefined;
+  /** False when the app streams files itself: nginx must then pass every read to the app. */
+  readonly nginxSendsFiles: boolean;
+  /** Longest nginx may reuse an allowed answer (X-Accel-Expires); 0: never. */
+  readonly cacheSeconds: number;
+  readonly now: () => number;
+}
+
+/**
+ * base64url(MD5(Authorization header)), as nginx's `secure_link_md5 $http_authorization`
+ * computes it. nginx keys its decision cache by certificate and path only, so that no token
+ * is ever written into a cache file; before it reuses an answer it checks that the request's
+ * Authorization header has this digest. MD5 is enough here: finding another token with the
+ * same digest is a second preimage, and the request must come with the same certificate.
+ */
+export function authorizationDigest(authorization: string): string {
+  return createHash('md5').update(Buffer.from(authorization, 'latin1')).digest('base64url');
+}
+
+/**
+ * How long nginx may reuse the answer: at most `cacheSeconds`, and never up to the second
+ * the token or the certificate expires (the cache counts whole seconds).
+ */
+export function reuseSeconds(allowed: AllowedRead, cacheSeconds: number, nowMs: number): number {
+  const tokenLeft = allowed.tokenExpiresAt - Math.ceil(nowMs / 1000);
+  const certificateLeft = Math.floor((allowed.certificateExpiresAt - nowMs) / 1000);
+  return Math.max(0, Math.min(cacheSeconds, tokenLeft - 1, certificateLeft - 1));
+}
+
+/**
+ * Answers nginx's authorization subrequest from cached data only (never a call to the
+ * authorization server): 204 with the dataset's file name, the caller's client id and the
+ * token digest when `createCachedDecision` allows the read, else 403 — "ask the app" — and
+ * nginx passes the consumer's request itself to the app, whose full path decides, explains
+ * the refusal (RFC 6750) and fills the caches. Returns false for any other request.
+ */
+export function createNginxAuthz(deps: NginxAuthzDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const answer = (res: ServerResponse, status: 204 | 403, headers: Record<string, string>): void => {
+    res.statusCode = status;
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.end();
+  };
+  const defer = (res: ServerResponse) => answer(res, 403, { 'X-Accel-Expires': '0', 'Cache-Control': 'no-store' });
+  return (req, res) => {
+    if (req.url !== NGINX_AUTHZ_PATH) return false;
+    const original = req.headers['x-original-uri'];
+    const authorization = req.headers.authorization;
+    if (!deps.nginxSendsFiles || (req.method !== 'GET' && req.method !== 'HEAD') || typeof original !== 'string' || typeof authorization !== 'string') {
+      defer(res);
+      return true;
+    }
+    const allowed = deps.decide(original, req.headers);
+    if (!allowed) {
+      defer(res);
+      return true;
+    }
+    let digest: string;
+    try {
+      digest = authorizationDigest(authorization);
+    } catch {
+      // MD5 unavailable (an OpenSSL in FIPS mode): nginx cannot check reuse, so every read goes to the app.
+      defer(res);
+      return true;
+    }
+    const seconds = reuseSeconds(allowed, deps.cacheSeconds, deps.now());
+    const interactionId = interactionIdFor(req.headers['x-fapi-interaction-id']);
+    answer(res, 204, {
+      [AUTHZ_HEADERS.file]: `${allowed.name}.csv`,
+      [AUTHZ_HEADERS.clientId]: allowed.auth.clientId ?? '',
+      [AUTHZ_HEADERS.tokenDigest]: digest,
+      'X-Accel-Expires': String(seconds),
+    });
+    // One line per decision; nginx's access log has one per request, including reuses.
+    deps.logger.info(
+      {
+        interactionId,
+        access: true,
+        method: 'GET',
+        path: allowed.path,
+        status: 204,
+        // nginx sends the file (and reuses this answer for reuseSeconds); its access log has each request.
+        via: 'nginx auth_request',
+        reuseSeconds: seconds,
+        clientId: allowed.auth.clientId,
+        certSubject: allowed.auth.certSubject,
+        dataset: allowed.name,
+      },
+      'request',
+    );
+    return true;
+  };
+}
