@@ -11,6 +11,10 @@
  *   defaults to 503); the production config has no limit_req/limit_conn, and
  *   nginx passes an app's own 503 through untouched (no proxy_intercept_errors),
  *   so without such a module no 503 in production is nginx's.
+ *
+ * The requests use two-segment paths (/app/...), which the site passes straight to
+ * the app; a dataset read (/name) first asks the app through auth_request
+ * (mtls-site.test.ts).
  */
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -71,12 +75,12 @@ beforeAll(async () => {
   const socket = join(dir, 'run', 'app.sock');
   upstream = createServer((req, res) => {
     seenByApp.push(req.url ?? '');
-    if (req.url === '/hang') {
+    if (req.url === '/app/hang') {
       // Accepted, request read, never answered.
       hanging.push(res);
       return;
     }
-    if (req.url === '/app-503') {
+    if (req.url === '/app/503') {
       res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '7' });
       res.end('the app is draining');
       return;
@@ -110,6 +114,7 @@ beforeAll(async () => {
       publicRoot: join(dir, 'public'),
       appSocket: socket,
       datasetsDir: join(dir, 'data'),
+      authzCacheDir: join(dir, 'authz-cache'),
     }),
   );
   nginxPid = startNginx(prefix);
@@ -133,7 +138,7 @@ describe('mTLS site error pages', () => {
   it('answers 504 with the JSON page when the app accepts the request but never answers', async () => {
     const before = seenByApp.length;
     const started = Date.now();
-    const response = await get('/hang', { timeoutMs: 20000 });
+    const response = await get('/app/hang', { timeoutMs: 20000 });
     const elapsed = Date.now() - started;
     if (!response.ok) throw new Error(response.error);
     expect(response.status).toBe(504);
@@ -141,15 +146,15 @@ describe('mTLS site error pages', () => {
     expect(JSON.parse(response.body.toString())).toEqual(errorPage(504));
     // proxy_next_upstream includes "timeout": each of the upstream's tries waits
     // proxy_read_timeout before the 504 (in production: 3 x 60 s).
-    expect(seenByApp.slice(before)).toEqual(Array(PROXY_TRIES).fill('/hang'));
+    expect(seenByApp.slice(before)).toEqual(Array(PROXY_TRIES).fill('/app/hang'));
     expect(elapsed).toBeGreaterThanOrEqual(PROXY_TRIES * TEST_READ_TIMEOUT_S * 1000 - 200);
   }, 30000);
 
   it('answers 503 with the JSON page when nginx itself refuses the request (limit_req)', async () => {
-    const first = await get('/limited', { headers: { 'X-Test-Rate-Limit': 'probe' } });
+    const first = await get('/app/limited', { headers: { 'X-Test-Rate-Limit': 'probe' } });
     expect(first.ok && first.status).toBe(200);
     const before = seenByApp.length;
-    const response = await get('/limited', { headers: { 'X-Test-Rate-Limit': 'probe' } });
+    const response = await get('/app/limited', { headers: { 'X-Test-Rate-Limit': 'probe' } });
     if (!response.ok) throw new Error(response.error);
     expect(response.status).toBe(503);
     expect(response.headers['content-type']).toBe('application/json');
@@ -158,7 +163,7 @@ describe('mTLS site error pages', () => {
   });
 
   it("passes the app's own 503 through unchanged (the JSON page is for nginx's 503s only)", async () => {
-    const response = await get('/app-503');
+    const response = await get('/app/503');
     if (!response.ok) throw new Error(response.error);
     expect(response.status).toBe(503);
     expect(response.headers['content-type']).toBe('text/plain');

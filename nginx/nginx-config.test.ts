@@ -36,6 +36,7 @@ beforeAll(() => {
     publicRoot: join(dir, 'public'),
     appSocket: '/run/provider/provider.sock',
     datasetsDir: join(dir, 'data'),
+    authzCacheDir: join(dir, 'authz-cache'),
   };
 });
 

@@ -41,8 +41,13 @@ export interface MtlsSiteValues extends BootstrapSiteValues {
   readonly publicRoot: string;
   /** The app's UNIX socket. */
   readonly appSocket: string;
-  /** The datasets folder, for X-Accel-Redirect (`/_datasets/`). */
+  /** The datasets folder: nginx sends dataset files from it (after the app's decision, or its X-Accel-Redirect). */
   readonly datasetsDir: string;
+  /**
+   * nginx's cache of the app's authorization answers (`proxy_cache_path`). nginx creates it
+   * (its parent must exist) and makes it its workers'. It holds no token.
+   */
+  readonly authzCacheDir: string;
 }
 
 /** The `nginx/` source folder, whether running from source (ts-jest) or from `dist/`. */
@@ -70,6 +75,7 @@ export function renderMtlsSite(values: MtlsSiteValues): string {
     public_root: values.publicRoot,
     app_socket: values.appSocket,
     datasets_dir: values.datasetsDir,
+    authz_cache_dir: values.authzCacheDir,
   });
 }
 

@@ -56,6 +56,7 @@ export async function startNginxTerminator(options: TerminatorOptions, nginxBin:
       publicRoot: dirs.publicRoot,
       appSocket: options.appSocket,
       datasetsDir: options.datasetsDir,
+      authzCacheDir: join(prefix, 'authz-cache'),
     }),
   );
   const test = spawnSync(nginxBin, [...nginx.args, '-t'], { encoding: 'utf8' });

@@ -9,6 +9,8 @@ import type { SecureVersion } from 'node:tls';
 export interface MtlsRequestOptions {
   readonly port: number;
   readonly path: string;
+  /** @default GET */
+  readonly method?: string;
   /** CA(s) that sign the server certificate. */
   readonly ca: string;
   readonly servername: string;
@@ -33,7 +35,7 @@ export function mtlsRequest(options: MtlsRequestOptions): Promise<MtlsResponse> 
         host: options.host ?? '127.0.0.1',
         port: options.port,
         path: options.path,
-        method: 'GET',
+        method: options.method ?? 'GET',
         servername: options.servername,
         ca: options.ca,
         cert: options.cert,
