@@ -52,7 +52,7 @@ describe('environment defaults', () => {
       acme: { staging: false },
       oauth: { issuer: DEFAULT_ISSUER },
       secrets: { tlsCertParameter: '/provider-host/test/transport-cert', tlsKeyParameter: '/provider-host/test/transport-key' },
-      app: { instances: 2, nodeMajor: 22, pm2Version: DEFAULT_PM2_VERSION },
+      app: { instances: 2, nodeMajor: 22, pm2Version: DEFAULT_PM2_VERSION, authzCacheSeconds: 1 },
       storage: { retainOnDestroy: true, noncurrentVersionDays: 90 },
     });
     expect(config.backend).toBeUndefined();
@@ -207,6 +207,15 @@ describe('environment rules', () => {
     expect(problems((d) => (d.app = { instances: 0 }))).toEqual(['app.instances: 0 is too few; use an integer from 1 to 16']);
     expect(problems((d) => (d.app = { nodeMajor: 18 }))).toEqual(['app.nodeMajor: 18 is not a Node.js major packaged by AL2023; use 20, 22 or 24']);
     expect(problems((d) => (d.app = { pm2Version: 'latest' }))).toEqual([`app.pm2Version: "latest" is not an exact version; use e.g. "${DEFAULT_PM2_VERSION}"`]);
+  });
+
+  it('app.authzCacheSeconds: 0 to 10 whole seconds', () => {
+    expect(parse((d) => (d.app = { authzCacheSeconds: 0 })).app.authzCacheSeconds).toBe(0);
+    expect(parse((d) => (d.app = { authzCacheSeconds: 10 })).app.authzCacheSeconds).toBe(10);
+    expect(problems((d) => (d.app = { authzCacheSeconds: 11 }))).toEqual(['app.authzCacheSeconds: 11 is too long for a reused authorisation; use an integer from 0 to 10']);
+    expect(problems((d) => (d.app = { authzCacheSeconds: -1 }))).toEqual(['app.authzCacheSeconds: -1 is negative; use an integer from 0 to 10 (0: every dataset read asks the app)']);
+    expect(problems((d) => (d.app = { authzCacheSeconds: 0.5 }))).toEqual(['app.authzCacheSeconds: 0.5 is not a whole number of seconds; use an integer from 0 to 10']);
+    expect(problems((d) => (d.app = { authzCacheSeconds: '1' }))).toEqual(['app.authzCacheSeconds: "1" is not a number of seconds; use an integer from 0 to 10']);
   });
 
   it('storage: booleans and a day count', () => {

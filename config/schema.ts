@@ -210,8 +210,17 @@ const app = z
       .regex(/^\d+\.\d+\.\d+$/, { error: (i) => `${show(i.input)} is not an exact version; use e.g. "${DEFAULT_PM2_VERSION}"` })
       .default(DEFAULT_PM2_VERSION)
       .describe('Exact PM2 version installed on the host with npm.'),
+    authzCacheSeconds: z
+      .number({ error: (i) => `${show(i.input)} is not a number of seconds; use an integer from 0 to 10` })
+      .int({ error: (i) => `${show(i.input)} is not a whole number of seconds; use an integer from 0 to 10` })
+      .min(0, { error: (i) => `${show(i.input)} is negative; use an integer from 0 to 10 (0: every dataset read asks the app)` })
+      .max(10, { error: (i) => `${show(i.input)} is too long for a reused authorisation; use an integer from 0 to 10` })
+      .default(1)
+      .describe(
+        "How long nginx may reuse the app's decision for the same client certificate, token and dataset (never past the token's exp or the certificate's notAfter); a revoked token or a stricter manifest takes effect this much later. 0: every dataset read asks the app.",
+      ),
   })
-  .default({ instances: 2, nodeMajor: 22, pm2Version: DEFAULT_PM2_VERSION })
+  .default({ instances: 2, nodeMajor: 22, pm2Version: DEFAULT_PM2_VERSION, authzCacheSeconds: 1 })
   .describe('The provider app on the host.');
 
 const storage = z

@@ -104,6 +104,7 @@ export class ProviderStack extends TerraformStack {
         PH_TLS_CERT_PARAM: config.secrets.tlsCertParameter,
         PH_TLS_KEY_PARAM: config.secrets.tlsKeyParameter,
         PH_APP_INSTANCES: String(config.app.instances),
+        PH_AUTHZ_CACHE_SECONDS: String(config.app.authzCacheSeconds),
         PH_HOST_CONFIG_PARAM: hostConfigParameter,
       },
     });

@@ -12,6 +12,7 @@ import { mtlsRequest, type MtlsRequestOptions } from '../../tools/replica/mtls-r
 import { REPLICA_SCOPE, startProviderReplica, type ProviderReplica } from '../../tools/replica/provider-replica';
 import { Traffic, type TrafficResult } from '../../tools/replica/traffic';
 import { runVerify } from '../../tools/verify';
+import { waitFor } from '../../tools/lib/child-process';
 import { servedCertificate } from './served-certificate';
 
 const SAMPLE = join(__dirname, '..', '..', 'sample-data');
@@ -166,12 +167,32 @@ describe('setup.sh on a fresh host', () => {
 });
 
 describe('a consumer over mTLS with a certificate-bound token', () => {
-  it('downloads a dataset byte for byte, with the FAPI headers (sent by nginx via X-Accel-Redirect)', async () => {
+  it('downloads a dataset byte for byte, with the FAPI headers (the file sent by nginx)', async () => {
     const response = await get(`/${DATASET}`);
     expectStatus(response, 200);
     expect(response.ok && response.body.equals(datasetBytes)).toBe(true);
     expect(response.ok && response.headers['x-fapi-interaction-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.ok && response.headers.date).toBeTruthy();
+  });
+
+  it('reads within the reuse time go out on the decision nginx kept (the app decided once), each logged by nginx', async () => {
+    const { replica } = provider;
+    const ids = ['e2e-reuse-1', 'e2e-reuse-2', 'e2e-reuse-3', 'e2e-reuse-4'];
+    for (const id of ids) {
+      const response = await get(`/${DATASET}`, { headers: { Authorization: `Bearer ${consumerToken}`, 'x-fapi-interaction-id': id } });
+      expect(response.ok && [response.status, response.headers['x-fapi-interaction-id'], response.body.equals(servedBytes)]).toEqual([200, id, true]);
+    }
+    const accessLog = replica.path('var', 'log', 'nginx', 'access.json.log');
+    const linesFor = () => readFileSync(accessLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line)).filter((entry) => ids.includes(entry.fapi_interaction_id));
+    const lines = await waitFor('the four access-log lines', () => (linesFor().length === ids.length ? linesFor() : undefined), 5000, 50);
+    type Line = { status: number; client_id: string; authz_status: string; authz_cache: string };
+    expect(lines.map((entry: Line) => entry.status)).toEqual(ids.map(() => 200));
+    // Each PM2 worker has its own caches: a worker that has not seen this token yet says
+    // "ask me", and the read goes to the app's full path (which logs it). Every read nginx
+    // sent on a decision names the client; four reads within about a second reuse one.
+    const decided = lines.filter((entry: Line) => entry.authz_status === '204');
+    expect(decided.map((entry: Line) => entry.client_id)).toEqual(decided.map(() => 'consumer'));
+    expect(decided.filter((entry: Line) => entry.authz_cache === 'HIT').length).toBeGreaterThan(0);
   });
 
   it('also over TLS 1.2 with a FAPI cipher suite', async () => {
@@ -394,12 +415,13 @@ describe('logs', () => {
     });
   }
 
-  it('hold no private key and no access token (nginx, PM2/app, certbot, setup runs)', () => {
+  it("hold no private key and no access token (nginx, PM2/app, certbot, setup runs; nginx's cache of decisions)", () => {
     const { replica, pki } = provider;
     const sitePrivateKey = readFileSync(replica.path('etc', 'letsencrypt', 'live', replica.domain, 'privkey.pem'), 'utf8');
     const secrets = [pki.provider.keyPem, pki.consumer.keyPem, sitePrivateKey].map((pem) => pem.split('\n')[1]).concat([consumerToken]);
-    const logs = [replica.path('var', 'log'), replica.path('home', replica.appUser, '.pm2', 'logs'), replica.path('logs')].flatMap(filesUnder);
+    const logs = [replica.path('var', 'log'), replica.path('home', replica.appUser, '.pm2', 'logs'), replica.path('logs'), replica.path('var', 'cache')].flatMap(filesUnder);
     expect(logs.length).toBeGreaterThan(3);
+    expect(logs.some((file) => file.startsWith(replica.path('var', 'cache', 'provider-host', 'nginx-authz')))).toBe(true);
     for (const file of logs) {
       const text = readFileSync(file, 'latin1');
       expect({ file, leaked: secrets.filter((secret) => text.includes(secret)).length }).toEqual({ file, leaked: 0 });

@@ -327,6 +327,7 @@ describe('ProviderStack (example environment)', () => {
         'PH_TLS_CERT_PARAM=/provider-host/example/transport-cert',
         'PH_TLS_KEY_PARAM=/provider-host/example/transport-key',
         'PH_APP_INSTANCES=2',
+        'PH_AUTHZ_CACHE_SECONDS=1',
         'PH_HOST_CONFIG_PARAM=/provider-host/example/host-config',
         '',
       ]);

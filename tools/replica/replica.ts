@@ -168,6 +168,7 @@ export class Replica {
       PH_TLS_CERT_PARAM: '/replica/provider/tls-cert',
       PH_TLS_KEY_PARAM: '/replica/provider/tls-key',
       PH_APP_INSTANCES: String(this.options.appInstances ?? 2),
+      PH_AUTHZ_CACHE_SECONDS: '1',
       PH_HOST_CONFIG_PARAM: '/replica/provider/host-config',
     };
     writeFileSync(join(etc, 'host.env'), Object.entries(hostEnv).map(([key, value]) => `${key}=${value}\n`).join(''));
@@ -196,6 +197,7 @@ export class Replica {
       PH_NGINX_CONF_DIR: nginx.confDir,
       PH_NGINX_SHARE: this.path('etc', 'nginx', 'provider-host'),
       PH_NGINX_LOG_DIR: this.path('var', 'log', 'nginx'),
+      PH_NGINX_AUTHZ_CACHE_DIR: this.path('var', 'cache', 'provider-host', 'nginx-authz'),
       PH_HTTP_LISTEN_V4: `127.0.0.1:${this.httpPort}`,
       PH_HTTP_LISTEN_V6: httpListenV6,
       PH_HTTPS_LISTEN_V4: `127.0.0.1:${this.httpsPort}`,

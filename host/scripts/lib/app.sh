@@ -26,6 +26,7 @@ write_app_config() {
     PH_SOCKET="$PH_SOCKET" PH_DATA_DIR="$PH_SRV/shared_data" PH_ISSUER="$PH_ISSUER" PH_CLIENT_ID="$PH_CLIENT_ID" \
       PH_TLS_CERT="$PH_SECRETS_DIR/transport.crt" PH_TLS_KEY="$PH_SECRETS_DIR/transport.key" \
       PH_TLS_CA="$PH_ISSUER_CA_FILE" PH_SCOPE="$PH_SCOPE" PH_ACCEL_REDIRECT="$PH_ACCEL_REDIRECT" \
+      PH_AUTHZ_CACHE_SECONDS="$PH_AUTHZ_CACHE_SECONDS" \
       "$PH_NODE" -e '
         const env = process.env;
         const config = {
@@ -39,6 +40,7 @@ write_app_config() {
         if (env.PH_TLS_CA) config.tlsCa = env.PH_TLS_CA;
         if (env.PH_SCOPE) config.scope = env.PH_SCOPE;
         if (env.PH_ACCEL_REDIRECT === "true") config.accelRedirectPrefix = "/_datasets/";
+        config.authzCacheSeconds = Number(env.PH_AUTHZ_CACHE_SECONDS);
         process.stdout.write(JSON.stringify(config, null, 2) + "\n");'
   ) || die "cannot write the app config (is node installed?)"
   # Readable by the app user only: it names the key files.

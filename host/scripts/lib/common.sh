@@ -80,6 +80,7 @@ set_defaults() {
   : "${PH_APP_CONFIG:=$PH_ETC/provider.json}"
   : "${PH_ISSUER_CA_FILE:=}"                    # extra CA for the authorization server (empty: system CAs)
   : "${PH_ACCEL_REDIRECT:=true}"                # let nginx send dataset files (X-Accel-Redirect)
+  : "${PH_AUTHZ_CACHE_SECONDS:=1}"              # how long nginx may reuse the app's decision
 
   # Users.
   : "${PH_USER:=provider}"
@@ -95,6 +96,7 @@ set_defaults() {
   : "${PH_NGINX_SITE:=$PH_NGINX_CONF_DIR/provider.conf}"
   : "${PH_NGINX_SHARE:=/etc/nginx/provider-host}" # snippets/ and errors/ from the bundle
   : "${PH_NGINX_LOG_DIR:=/var/log/nginx}"
+  : "${PH_NGINX_AUTHZ_CACHE_DIR:=/var/cache/provider-host/nginx-authz}" # the app's decisions (no token)
   : "${PH_HTTP_LISTEN_V4:=80}"
   : "${PH_HTTP_LISTEN_V6:=[::]:80}"
   : "${PH_HTTPS_LISTEN_V4:=443}"

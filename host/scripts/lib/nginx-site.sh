@@ -36,6 +36,8 @@ install_bootstrap_site() {
 # Records a change when the site file changed.
 install_mtls_site() {
   local -a values
+  # nginx creates the cache folder itself, owned by its workers; its parent must exist.
+  ensure_dir "$(dirname "$PH_NGINX_AUTHZ_CACHE_DIR")" 0755 root:root
   mapfile -t values < <(bootstrap_site_values)
   values+=(
     "https_listen_v4=$PH_HTTPS_LISTEN_V4"
@@ -48,6 +50,7 @@ install_mtls_site() {
     "public_root=$PH_SRV/public"
     "app_socket=$PH_SOCKET"
     "datasets_dir=$PH_SRV/shared_data"
+    "authz_cache_dir=$PH_NGINX_AUTHZ_CACHE_DIR"
   )
   render_template "$PH_CURRENT/nginx/templates/mtls-site.conf.tmpl" "${values[@]}" >"$PH_STATE/site.rendered" \
     || die "cannot render the mTLS site"
