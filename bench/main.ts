@@ -2,8 +2,10 @@
  * `npm run bench`: the provider through the replica's nginx, keep-alive and
  * mutual TLS, presenting the consumer's client certificate and bound token.
  *
- *   small CSV (~4 KB): provider (token cache warm) vs nginx static — req/s, p50, p99
- *   large CSV (>= 500 MB): provider streaming, X-Accel-Redirect, nginx static — MB/s
+ *   small CSV (~4 KB): provider (token cache warm; the app decides, nginx sends the file and
+ *     reuses the decision ≤ 1 s) vs nginx static — req/s, p50, p99; then, one round each,
+ *     every read asking the app (PH_AUTHZ_CACHE_SECONDS=0) and the app streaming
+ *   large CSV (>= 500 MB): provider (nginx sends), provider streaming, nginx static — MB/s
  *   the app's peak RSS (largest worker) and its growth over the large downloads
  *
  * Prints the table and the targets from issue 4; writes .bench/results.json.
@@ -60,6 +62,13 @@ function combine(runs: readonly DownloadResult[]): DownloadResult {
   return { bytes: median.bytes, megabytesPerSecond: median.megabytesPerSecond, errors: runs.reduce((sum, run) => sum + run.errors, 0) };
 }
 
+/** Changes one host setting for the next update.sh run, which rewrites the app's config and reloads it. */
+async function switchMode(replica: ProviderReplica['replica'], name: `PH_${string}`, value: string): Promise<void> {
+  replica.setEnv(name, value);
+  const update = await replica.runHostScript('update');
+  if (update.code !== 0) throw new Error(`update.sh failed:\n${update.output}`);
+}
+
 async function main(): Promise<void> {
   const work = join(repoRoot(), '.bench');
   mkdirSync(work, { recursive: true });
@@ -104,7 +113,7 @@ async function main(): Promise<void> {
     const accelPids = await replica.appWorkerPids();
     const accelRss = new RssSampler(() => accelPids).start();
     const rssBaseline = accelRss.current();
-    process.stderr.write('large file: nginx static, X-Accel-Redirect…\n');
+    process.stderr.write('large file: nginx static, provider…\n');
     // Interleaved, so that a burst of load from elsewhere on the machine hits both alike.
     const staticRuns: DownloadResult[] = [];
     const accelRuns: DownloadResult[] = [];
@@ -116,10 +125,13 @@ async function main(): Promise<void> {
     const largeAccel = combine(accelRuns);
     const accelPeak = accelRss.stop();
 
+    process.stderr.write('every read asks the app (PH_AUTHZ_CACHE_SECONDS=0, update.sh)…\n');
+    await switchMode(replica, 'PH_AUTHZ_CACHE_SECONDS', '0');
+    await runLoad({ origin, path: '/small', tls, headers: auth, expectedBytes: small.length, connections: 4, durationMs: 1000 });
+    const smallAsking = await load('/small', auth);
+
     process.stderr.write('switching the app to streaming (PH_ACCEL_REDIRECT=false, update.sh)…\n');
-    replica.setEnv('PH_ACCEL_REDIRECT', 'false');
-    const update = await replica.runHostScript('update');
-    if (update.code !== 0) throw new Error(`update.sh failed:\n${update.output}`);
+    await switchMode(replica, 'PH_ACCEL_REDIRECT', 'false');
     await runLoad({ origin, path: '/small', tls, headers: auth, expectedBytes: small.length, connections: 4, durationMs: 1000 });
     const smallStream = await load('/small', auth);
     const streamPids = await replica.appWorkerPids();
@@ -134,12 +146,13 @@ async function main(): Promise<void> {
     const ms = (value: number) => value.toFixed(2);
     const smallRows = [
       [`small CSV (${small.length} B, median of ${SMALL_ROUNDS}), nginx static (ceiling)`, smallStatic.requestsPerSecond.toFixed(0), ms(smallStatic.p50Ms), ms(smallStatic.p99Ms), String(smallStatic.errors)],
-      ['small CSV, provider X-Accel-Redirect', smallAccel.requestsPerSecond.toFixed(0), ms(smallAccel.p50Ms), ms(smallAccel.p99Ms), String(smallAccel.errors)],
+      ['small CSV, provider (nginx sends, decision reused ≤ 1 s)', smallAccel.requestsPerSecond.toFixed(0), ms(smallAccel.p50Ms), ms(smallAccel.p99Ms), String(smallAccel.errors)],
+      ['small CSV, provider, every read asks the app (1 round)', smallAsking.requestsPerSecond.toFixed(0), ms(smallAsking.p50Ms), ms(smallAsking.p99Ms), String(smallAsking.errors)],
       ['small CSV, provider streaming (1 round)', smallStream.requestsPerSecond.toFixed(0), ms(smallStream.p50Ms), ms(smallStream.p99Ms), String(smallStream.errors)],
     ];
     const largeRows = [
       [`large CSV (${Math.round(largeBytes / MB)} MB, median of ${DOWNLOADS}), nginx static (ceiling)`, largeStatic.megabytesPerSecond.toFixed(0), String(largeStatic.errors)],
-      ['large CSV, provider X-Accel-Redirect', largeAccel.megabytesPerSecond.toFixed(0), String(largeAccel.errors)],
+      ['large CSV, provider (nginx sends)', largeAccel.megabytesPerSecond.toFixed(0), String(largeAccel.errors)],
       ['large CSV, provider streaming', largeStream.megabytesPerSecond.toFixed(0), String(largeStream.errors)],
     ];
     const rssGrowth = Math.max(accelPeak - rssBaseline, streamPeak - streamBaseline);
@@ -147,7 +160,7 @@ async function main(): Promise<void> {
       [
         'small: provider >= 0.5x nginx static req/s',
         `${(smallAccel.requestsPerSecond / smallStatic.requestsPerSecond).toFixed(2)}x (rounds ${Math.min(...roundRatios).toFixed(2)}-${Math.max(...roundRatios).toFixed(2)})`, smallAccel.requestsPerSecond >= 0.5 * smallStatic.requestsPerSecond],
-      ['large: X-Accel-Redirect >= 0.9x nginx static MB/s', (largeAccel.megabytesPerSecond / largeStatic.megabytesPerSecond).toFixed(2) + 'x', largeAccel.megabytesPerSecond >= 0.9 * largeStatic.megabytesPerSecond],
+      ['large: provider (nginx sends) >= 0.9x nginx static MB/s', (largeAccel.megabytesPerSecond / largeStatic.megabytesPerSecond).toFixed(2) + 'x', largeAccel.megabytesPerSecond >= 0.9 * largeStatic.megabytesPerSecond],
       ['app RSS growth < 50 MB over large downloads', `${(rssGrowth / MB).toFixed(1)} MB`, rssGrowth < 50 * MB],
     ] as const;
 
@@ -161,7 +174,7 @@ async function main(): Promise<void> {
       '',
       formatTable(['app RSS (largest worker)', 'MB'], [
         ['baseline before large downloads', (rssBaseline / MB).toFixed(1)],
-        ['peak during X-Accel-Redirect downloads', (accelPeak / MB).toFixed(1)],
+        ['peak during provider (nginx sends) downloads', (accelPeak / MB).toFixed(1)],
         ['baseline after the switch to streaming (PM2 reload)', (streamBaseline / MB).toFixed(1)],
         ['peak during streaming downloads', (streamPeak / MB).toFixed(1)],
       ]),
@@ -169,8 +182,8 @@ async function main(): Promise<void> {
       formatTable(['target', 'measured', 'met'], targets.map(([name, value, met]) => [name, value, met ? 'yes' : 'NO'])),
     ].join('\n');
     process.stdout.write(`${output}\n`);
-    writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, staticLoads, accelLoads, smallStatic, smallAccel, smallStream, largeStatic, largeAccel, largeStream, rssBaseline, accelPeak, streamBaseline, streamPeak, targets }, null, 2));
-    const errors = [smallStatic, smallAccel, smallStream, largeStatic, largeAccel, largeStream].reduce((sum, r) => sum + r.errors, 0);
+    writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, staticLoads, accelLoads, smallStatic, smallAccel, smallAsking, smallStream, largeStatic, largeAccel, largeStream, rssBaseline, accelPeak, streamBaseline, streamPeak, targets }, null, 2));
+    const errors = [smallStatic, smallAccel, smallAsking, smallStream, largeStatic, largeAccel, largeStream].reduce((sum, r) => sum + r.errors, 0);
     if (errors > 0) process.exitCode = 1;
   } finally {
     await provider?.stop();
