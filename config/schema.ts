@@ -4,7 +4,7 @@
  * feed the generated reference in docs/stack.md.
  *
  * Error messages name the value and what would be accepted; the loader prefixes the
- * field path. Values that reach the host's env file (see CONTRACTS.md, host-config) are
+ * field path. Values that reach the host's env file (stacks/constructs/host-config.ts) are
  * restricted to shell-safe characters so that the file can be sourced unquoted.
  */
 import { z } from 'zod';

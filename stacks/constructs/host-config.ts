@@ -1,6 +1,7 @@
 /**
- * The host configuration: a NON-secret SSM String parameter in the env-file format of
- * CONTRACTS.md, read by the bootstrap into /etc/provider-host/host.env. It carries every
+ * The host configuration: a NON-secret SSM String parameter in the env-file format that
+ * host/scripts/lib/common.sh reads (load_host_env), copied by the bootstrap into
+ * /etc/provider-host/host.env. It carries every
  * value Terraform knows only at apply time (bucket, bundle key), so the user data stays
  * static and a deploy that changes only the bundle or data does not touch the instance.
  */

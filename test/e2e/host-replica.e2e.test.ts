@@ -175,7 +175,7 @@ describe('a consumer over mTLS with a certificate-bound token', () => {
     expect(response.ok && response.headers.date).toBeTruthy();
   });
 
-  it('reads within the reuse time go out on the decision nginx kept (the app decided once), each logged by nginx', async () => {
+  it('reads within the reuse time are sent on a decision nginx kept, each logged by nginx', async () => {
     const { replica } = provider;
     const ids = ['e2e-reuse-1', 'e2e-reuse-2', 'e2e-reuse-3', 'e2e-reuse-4'];
     for (const id of ids) {

@@ -1,5 +1,5 @@
 /**
- * The contract between the stack and the host scripts (CONTRACTS.md, host-config): the
+ * The contract between the stack and the host scripts (stacks/constructs/host-config.ts): the
  * env file the stack stores in SSM is accepted, key by key, by the bootstrap's line
  * check and by the host scripts' own parser (host/scripts/lib/common.sh).
  */
