@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { startProviderReplica, type ProviderReplica } from '../tools/replica/provider-replica';
 import { repoRoot } from '../tools/replica/paths';
+import { interrupted } from '../tools/replica/signals';
 import { measureDownload, runLoad, type DownloadResult, type LoadResult, type Tls } from './load';
 import { RssSampler } from './rss-sampler';
 import { formatTable } from './table';
@@ -193,5 +194,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
+  // Interrupted: the signal handler exits (130/143) once the replica has stopped.
+  if (!interrupted()) process.exit(1);
 });

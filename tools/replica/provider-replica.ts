@@ -68,6 +68,7 @@ export async function startProviderReplica(options: ProviderReplicaOptions): Pro
       ],
     });
     replica.processes.adopt('authz-server', authz.pid);
+    replica.checkpoint();
 
     await replica.prepare(
       {
@@ -82,7 +83,9 @@ export async function startProviderReplica(options: ProviderReplicaOptions): Pro
       options.datasets,
       options.publicFiles,
     );
+    replica.checkpoint();
     const setup = await replica.runHostScript('setup');
+    replica.checkpoint();
     if (setup.code !== 0) throw new Error(`setup.sh failed (exit ${setup.code}):\n${setup.output}`);
     const siteCaPem = await replica.acme!.issuingRootPem();
 

@@ -6,9 +6,11 @@
  *   - the real nginx (private prefix), real certbot, real PM2 (private PM2_HOME),
  *   - a stand-in `aws` CLI serving "S3" and "SSM" from folders, and an IMDSv2 stand-in.
  * Nothing outside the temporary root changes except the app user, which
- * stop() deletes. Everything started is stopped by PID, on failure too.
+ * stop() deletes. Everything started is stopped by PID, on failure too, and on
+ * SIGINT/SIGTERM (signals.ts); whatever still runs as the app user or from the
+ * root after that is ended too, and named.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +20,10 @@ import { type AcmeServer, startAcmeServer } from './acme-server';
 import { ChildProcesses } from './child-processes';
 import { secondLoopbackListen } from './loopback';
 import { startImdsStandin, type ImdsStandin } from './imds-standin';
+import { endReplicaProcesses, userUid } from './leftovers';
 import { createNginxPrefix, stopNginx, type NginxPrefix } from './nginx-process';
 import { repoRoot } from './paths';
+import { stopOnSignal, type Interruptible } from './signals';
 
 export interface ReplicaOptions {
   /** The host bundle to install. @default $PH_REPLICA_BUNDLE, else dist/host-bundle (`npm run bundle`) */
@@ -57,7 +61,7 @@ export interface ScriptRun {
   readonly output: string;
 }
 
-export class Replica {
+export class Replica implements Interruptible {
   readonly processes = new ChildProcesses();
   readonly root: string;
   readonly domain: string;
@@ -72,6 +76,13 @@ export class Replica {
   nginx?: NginxPrefix;
   private readonly log: (line: string) => void;
   private env: NodeJS.ProcessEnv = {};
+  /** Set by abort(): the next step throws it. */
+  private aborted?: Error;
+  /** Host scripts, certbot and pm2 commands running now (ended by abort()). */
+  private readonly commands = new Set<ChildProcess>();
+  private stopping?: Promise<void>;
+  private stopRequested = false;
+  private readonly signals: { release(): void };
 
   constructor(private readonly options: ReplicaOptions = {}) {
     if (process.getuid?.() !== 0) throw new Error('the replica runs the host scripts as root (they create a user and manage nginx); run it as root');
@@ -82,6 +93,19 @@ export class Replica {
     this.awsRoot = join(this.root, 'aws');
     this.bucketDir = join(this.awsRoot, 's3', 'replica-bucket');
     this.log = options.log ?? ((line) => process.stderr.write(`[replica] ${line}\n`));
+    this.signals = stopOnSignal(this);
+    this.log(`root ${this.root}, app user ${this.appUser}`);
+  }
+
+  /** Ends the start-up or operation in progress: running commands get SIGTERM, the next step throws `reason`. */
+  abort(reason: Error): void {
+    this.aborted ??= reason;
+    for (const child of this.commands) if (child.pid) signal(child.pid, 'SIGTERM');
+  }
+
+  /** Throws the abort reason, if any: called between the steps of a start-up. */
+  checkpoint(): void {
+    if (this.aborted) throw this.aborted;
   }
 
   path(...parts: string[]): string {
@@ -93,8 +117,11 @@ export class Replica {
     const logs = this.path('logs');
     mkdirSync(logs, { recursive: true });
     [this.httpPort, this.httpsPort] = await Promise.all([freePort(), freePort()]);
+    this.checkpoint();
     this.acme = await startAcmeServer(this.processes, logs, this.httpPort);
+    this.checkpoint();
     this.imds = await startImdsStandin('127.0.0.1');
+    this.checkpoint();
     this.log(`pebble ${this.acme.directoryUrl}, DNS ${this.acme.dnsServer}, IMDS ${this.imds.url}`);
 
     const nginxUser = this.options.nginxUser ?? 'www-data';
@@ -259,35 +286,59 @@ export class Replica {
   }
 
   private run(command: string, args: readonly string[], timeoutMs: number): Promise<ScriptRun> {
+    // After an abort only stop() still runs commands (pm2 kill, jlist).
+    if (this.aborted && !this.stopRequested) return Promise.reject(this.aborted);
     return new Promise((resolveRun) => {
       const child = spawn(command, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      this.commands.add(child);
       let output = '';
       child.stdout.on('data', (chunk) => (output += chunk));
       child.stderr.on('data', (chunk) => (output += chunk));
       const timer = setTimeout(() => child.pid && signal(child.pid, 'SIGKILL'), timeoutMs);
       child.on('close', (code) => {
         clearTimeout(timer);
+        this.commands.delete(child);
         resolveRun({ code: code ?? -1, output });
       });
     });
   }
 
-  /** Stops PM2 (daemon and workers), nginx and the helpers by PID, deletes the user and the root. */
-  async stop(keepRoot = false): Promise<void> {
-    const pm2Home = this.env.PH_PM2_HOME;
-    if (pm2Home && existsSync(join(pm2Home, 'pm2.pid'))) {
-      const daemon = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8').trim());
-      const workers = await this.appWorkerPids().catch(() => []);
-      await this.pm2(['kill'], 20000).catch(() => undefined);
-      for (const pid of [daemon, ...workers]) signal(pid, 'SIGKILL');
+  /**
+   * Stops PM2 (daemon and workers), nginx and the helpers by PID, then anything else
+   * still running as the app user or from the root (named in the log: it should not
+   * be there), deletes the user and the root. Every step is bounded; a second call
+   * waits for the first.
+   */
+  stop(keepRoot = false): Promise<void> {
+    if (!this.stopping) {
+      this.stopRequested = true;
+      this.stopping = this.stopOnce(keepRoot);
     }
-    const nginxPid = this.nginx && existsSync(join(this.nginx.prefix, 'nginx.pid')) ? Number(readFileSync(join(this.nginx.prefix, 'nginx.pid'), 'utf8').trim()) : 0;
-    if (nginxPid > 0) await stopNginx(nginxPid);
-    await this.imds?.stop();
-    await this.processes.stopAll();
-    if (spawnSync('id', ['-u', this.appUser]).status === 0) spawnSync('userdel', [this.appUser]);
-    if (spawnSync('getent', ['group', this.appUser]).status === 0) spawnSync('groupdel', [this.appUser]);
-    if (!keepRoot) rmSync(this.root, { recursive: true, force: true });
+    return this.stopping;
+  }
+
+  private async stopOnce(keepRoot: boolean): Promise<void> {
+    try {
+      for (const child of this.commands) if (child.pid) signal(child.pid, 'SIGKILL');
+      const pm2Home = this.env.PH_PM2_HOME;
+      if (pm2Home && existsSync(join(pm2Home, 'pm2.pid'))) {
+        const daemon = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8').trim());
+        const workers = await this.appWorkerPids().catch(() => []);
+        await this.pm2(['kill'], 20000).catch(() => undefined);
+        for (const pid of [daemon, ...workers]) signal(pid, 'SIGKILL');
+      }
+      const nginxPid = this.nginx && existsSync(join(this.nginx.prefix, 'nginx.pid')) ? Number(readFileSync(join(this.nginx.prefix, 'nginx.pid'), 'utf8').trim()) : 0;
+      if (nginxPid > 0) await stopNginx(nginxPid);
+      await this.imds?.stop();
+      await this.processes.stopAll();
+      const strays = await endReplicaProcesses(this.root, userUid(this.appUser));
+      for (const stray of strays) this.log(`ended a process left behind: ${stray.pid} (uid ${stray.uid}, ${stray.reason}): ${stray.cmdline.slice(0, 200)}`);
+      if (spawnSync('id', ['-u', this.appUser]).status === 0) spawnSync('userdel', [this.appUser]);
+      if (spawnSync('getent', ['group', this.appUser]).status === 0) spawnSync('groupdel', [this.appUser]);
+      if (!keepRoot) rmSync(this.root, { recursive: true, force: true });
+    } finally {
+      this.signals.release();
+    }
   }
 }
 
