@@ -232,6 +232,16 @@ describe('dataset reads: nginx asks the app (auth_request), then sends the file 
     expect(authzCalls.length).toBe(calls);
   });
 
+  it('hides the authorization endpoint from clients (404, the app never asked)', async () => {
+    answerAuthz = allow('small.csv', 0);
+    const [calls, passed] = [authzCalls.length, seenByApp.length];
+    for (const path of ['/.provider/authz', '/.provider/authz?x=1', '/.provider/%61uthz', '/.provider//authz']) {
+      const response = await get(path, { headers: token('tok-11') });
+      expect({ path, answer: response.ok && [response.status, JSON.parse(response.body.toString()).error] }).toEqual({ path, answer: [404, 'not_found'] });
+    }
+    expect([authzCalls.length, seenByApp.length]).toEqual([calls, passed]);
+  });
+
   it('keeps no token in its cache of answers', async () => {
     answerAuthz = allow('small.csv', 5);
     await get('/cached', { headers: token('tok-secret-9') });
@@ -343,7 +353,7 @@ describe('mTLS site', () => {
     expect(accel.ok && [accel.status, accel.body.toString()]).toEqual([200, SMALL_CSV]);
     expect(accel.ok && accel.headers['x-fapi-interaction-id']).toBe('accel-interaction-1');
     const direct = await get('/_datasets/small.csv');
-    expect(direct.ok && direct.status).not.toBe(200);
+    expect(direct.ok && [direct.status, direct.headers['content-type'], JSON.parse(direct.body.toString()).error]).toEqual([404, 'application/json', 'not_found']);
   });
 
   it('writes one JSON access-log line per request with the client subject and request time', async () => {

@@ -15,6 +15,23 @@ const TLS12_CIPHERS = 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384';
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded, as by nginx. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
+/** The mTLS site's `internal` locations: nginx answers its JSON 404 when a client asks for them. */
+const INTERNAL_PATHS = ['/.provider/authz'];
+const INTERNAL_PREFIXES = ['/_datasets/', '/_errors/'];
+
+/** Whether `url` names one of them once decoded and with repeated slashes merged, as nginx matches locations. */
+export function isInternalPath(url: string): boolean {
+  const raw = url.split('?')[0]!;
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return false;
+  }
+  path = path.replace(/\/{2,}/g, '/');
+  return INTERNAL_PATHS.includes(path) || INTERNAL_PREFIXES.some((prefix) => path.startsWith(prefix));
+}
+
 /** The client certificate as nginx's `$ssl_client_escaped_cert`: URL-encoded PEM of the leaf. */
 export function escapedClientCert(der: Buffer): string {
   const base64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
@@ -26,13 +43,16 @@ export function escapedClientCert(der: Buffer): string {
  * nginx mTLS site where the app can tell: client certificate verified against
  * the client-CA bundle only, 400 with the site's JSON page when missing or
  * invalid, the verified certificate in `X-OE-CLIENT-CERT` (a client-sent one is
- * replaced), the same forwarding headers, 502 JSON page when the app is down.
- * It does not implement X-Accel-Redirect: the app streams datasets itself.
+ * replaced), the same forwarding headers, 502 JSON page when the app is down,
+ * 404 JSON page for the site's internal paths (the app's authorization endpoint
+ * among them). It implements neither X-Accel-Redirect nor nginx's authorization
+ * subrequest: the app decides on every request and streams datasets itself.
  */
 export async function startNodeTerminator(options: TerminatorOptions): Promise<Terminator> {
   const page = (name: string): string => readFileSync(join(options.errorPagesDir, name), 'utf8');
   const clientCertificatePage = page('client-certificate.json');
   const unavailablePage = page('502.json');
+  const notFoundPage = page('404.json');
 
   const server: Server = createServer(
     {
@@ -52,6 +72,11 @@ export async function startNodeTerminator(options: TerminatorOptions): Promise<T
       if (!peer?.raw) {
         res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(clientCertificatePage) });
         res.end(clientCertificatePage);
+        return;
+      }
+      if (isInternalPath(req.url ?? '/')) {
+        res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(notFoundPage) });
+        res.end(notFoundPage);
         return;
       }
       const headers: OutgoingHttpHeaders = {};

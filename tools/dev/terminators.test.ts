@@ -53,8 +53,8 @@ afterAll(async () => {
 const ca = () => readFileSync(pki.files.caBundle!, 'utf8');
 const consumer = () => ({ cert: pki.consumer.certPem, key: pki.consumer.keyPem, ca: ca() });
 
-async function get(t: Terminator, tls: { cert?: string; key?: string; ca: string }, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const res = await httpsRequest({ url: `https://localhost:${t.port}/datasets`, tls, headers });
+async function get(t: Terminator, tls: { cert?: string; key?: string; ca: string }, headers: Record<string, string> = {}, path = '/datasets'): Promise<{ status: number; body: string }> {
+  const res = await httpsRequest({ url: `https://localhost:${t.port}${path}`, tls, headers });
   return { status: res.status, body: await readText(res.body) };
 }
 
@@ -86,6 +86,15 @@ describe('the Node terminator behaves like the nginx site in front of the app', 
     const [viaNginx, viaNode] = await Promise.all(running.map((t) => get(t, tls)));
     expect(viaNginx!.status).toBe(400);
     expect(viaNode).toEqual(viaNginx);
+  });
+
+  it('answers 404 with the same JSON page for the internal paths (the app is not asked)', async () => {
+    for (const path of ['/.provider/authz', '/.provider/%61uthz?x=1', '/_datasets/carbon-intensity.csv', '/_errors/502.json']) {
+      const [viaNginx, viaNode] = await Promise.all(running.map((t) => get(t, consumer(), {}, path)));
+      expect({ path, status: viaNginx!.status }).toEqual({ path, status: 404 });
+      expect({ path, ...viaNode }).toEqual({ path, ...viaNginx });
+      expect(JSON.parse(viaNode!.body)).toMatchObject({ error: 'not_found' });
+    }
   });
 
   it('answers 502 with the same JSON page when the app is down', async () => {
