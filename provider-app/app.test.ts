@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { thumbprintS256 } from '../tools/pki';
 import { createRequestHandler } from './app';
-import { escapedCert, FakeIntrospector, legacyCertUnfolded, makeCerts, makeDataDir, memoryLogger, testApp } from './test-support/fixtures';
+import { accelModeDeps, escapedCert, FakeIntrospector, legacyCertUnfolded, makeCerts, makeDataDir, memoryLogger, testApp } from './test-support/fixtures';
 
 const { alice, bob } = makeCerts();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -321,17 +321,7 @@ describe('provider app', () => {
       token = fake.bound('traversal', alice);
       const handlers: Record<'streaming' | 'accel', RequestListener> = {
         streaming: testApp({ dataDir, introspector: fake }).app,
-        accel: createRequestHandler({
-          logger: memoryLogger().logger,
-          introspector: fake,
-          dataDir,
-          scope: 'datasets:read',
-          clientCertHeader: 'x-oe-client-cert',
-          accelRedirectPrefix: '/_datasets/',
-          clockSkewSeconds: 5,
-          retryAfterSeconds: 7,
-          dataCacheTtlMs: 60_000,
-        }),
+        accel: createRequestHandler(accelModeDeps({ logger: memoryLogger().logger, introspector: fake, dataDir })),
       };
       for (const mode of ['streaming', 'accel'] as const) {
         const server = createServer(handlers[mode]).listen(0, '127.0.0.1');

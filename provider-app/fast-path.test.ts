@@ -4,7 +4,7 @@ import request from 'supertest';
 import { issueClientCert } from '../tools/pki';
 import { createRequestHandler, type AppDeps } from './app';
 import { DatasetCache } from './dataset-cache';
-import { escapedCert, FakeIntrospector, makeCerts, makeDataDir, memoryLogger } from './test-support/fixtures';
+import { accelModeDeps, escapedCert, FakeIntrospector, makeCerts, makeDataDir, memoryLogger } from './test-support/fixtures';
 import { CachingIntrospector } from './token-cache';
 
 const { alice, bob, ca } = makeCerts();
@@ -23,19 +23,9 @@ describe('fast path (authorised, cached X-Accel-Redirect requests without Expres
   const build = (over: Partial<AppDeps> = {}) => {
     const log = memoryLogger();
     lines = log.lines;
-    handler = createRequestHandler({
-      logger: log.logger,
-      introspector: new CachingIntrospector(fake, { ttlSeconds: 60, maxEntries: 100 }),
-      dataDir: data.dir,
-      scope: 'datasets:read',
-      clientCertHeader: 'x-oe-client-cert',
-      accelRedirectPrefix: '/_datasets/',
-      clockSkewSeconds: 5,
-      retryAfterSeconds: 7,
-      dataCacheTtlMs: 60_000,
-      now: () => clock,
-      ...over,
-    });
+    handler = createRequestHandler(
+      accelModeDeps({ logger: log.logger, introspector: new CachingIntrospector(fake, { ttlSeconds: 60, maxEntries: 100 }), dataDir: data.dir, now: () => clock, ...over }),
+    );
   };
   const get = (path: string, token: string, cert = escapedCert(alice)) =>
     request(handler).get(path).set('x-oe-client-cert', cert).set('Authorization', `Bearer ${token}`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { issueClientCert } from '../tools/pki';
 import { createRequestHandler, type AppDeps } from './app';
-import { escapedCert, FakeIntrospector, makeCerts, makeDataDir, memoryLogger } from './test-support/fixtures';
+import { accelModeDeps, escapedCert, FakeIntrospector, makeCerts, makeDataDir, memoryLogger } from './test-support/fixtures';
 import { authorizationDigest, NGINX_AUTHZ_PATH, reuseSeconds } from './nginx-authz';
 import { CachingIntrospector } from './token-cache';
 
@@ -23,20 +23,16 @@ describe('nginx authorization subrequest (/.provider/authz)', () => {
   const build = (over: Partial<AppDeps> = {}) => {
     const log = memoryLogger();
     lines = log.lines;
-    handler = createRequestHandler({
-      logger: log.logger,
-      introspector: new CachingIntrospector(fake, { ttlSeconds: 60, maxEntries: 100 }),
-      dataDir: data.dir,
-      scope: 'datasets:read',
-      clientCertHeader: 'x-oe-client-cert',
-      accelRedirectPrefix: '/_datasets/',
-      clockSkewSeconds: 5,
-      retryAfterSeconds: 7,
-      dataCacheTtlMs: 60_000,
-      authzCacheSeconds: 1,
-      now: () => clock,
-      ...over,
-    });
+    handler = createRequestHandler(
+      accelModeDeps({
+        logger: log.logger,
+        introspector: new CachingIntrospector(fake, { ttlSeconds: 60, maxEntries: 100 }),
+        dataDir: data.dir,
+        authzCacheSeconds: 1,
+        now: () => clock,
+        ...over,
+      }),
+    );
   };
   /** The consumer's own request, which nginx passes to the app on a 403 (it warms the caches). */
   const read = (path: string, token: string, cert = escapedCert(alice)) =>

@@ -71,6 +71,19 @@ export function makeDataDir(files: Record<string, string> = { meters: 'id,kwh\n1
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The request handler's deps in X-Accel-Redirect mode, as the host runs it; tests give what they vary. */
+export function accelModeDeps(given: Partial<AppDeps> & Pick<AppDeps, 'logger' | 'dataDir' | 'introspector'>): AppDeps {
+  return {
+    scope: 'datasets:read',
+    clientCertHeader: 'x-oe-client-cert',
+    accelRedirectPrefix: '/_datasets/',
+    clockSkewSeconds: 5,
+    retryAfterSeconds: 7,
+    dataCacheTtlMs: 60_000,
+    ...given,
+  };
+}
+
 export function testApp(overrides: Partial<AppDeps> & Pick<AppDeps, 'dataDir' | 'introspector'>) {
   const { logger, lines } = memoryLogger();
   const app = createApp({
