@@ -30,6 +30,9 @@ export interface AllowedRead {
   readonly certificateExpiresAt: number;
 }
 
+/** An allowed read, or undefined to leave the request to the full path. */
+export type CachedDecision = (path: string, headers: IncomingHttpHeaders) => AllowedRead | undefined;
+
 // `/<name>` or `/<name>.csv`, nothing else: no query string, no escapes, no second segment.
 const PLAIN_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_.-]*)$/;
 // Express routes these before `/:dataset`; they are never a dataset here.
@@ -42,7 +45,7 @@ const OTHER_ROUTES = new Set(['ping', 'datasets']);
  * "allowed"; anything else (a refusal, a cache miss, a query string, another route) is
  * undefined, and the caller leaves the request to the full path, which decides and explains.
  */
-export function createCachedDecision(deps: CachedDecisionDeps): (path: string, headers: IncomingHttpHeaders) => AllowedRead | undefined {
+export function createCachedDecision(deps: CachedDecisionDeps): CachedDecision {
   const peek = deps.introspector.peek?.bind(deps.introspector);
   if (!peek) return () => undefined;
   // Node lower-cases incoming header names; Express's req.get() is case-insensitive.

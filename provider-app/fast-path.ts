@@ -1,12 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { AllowedRead } from './cached-decision';
+import type { CachedDecision } from './cached-decision';
 import { accelRedirectTarget, CSV_CONTENT_TYPE } from './datasets';
 import { logAccessWhenDone } from './middleware/access-log';
 import { interactionIdFor } from './middleware/fapi-headers';
-
-/** `createCachedDecision`'s result: an allowed read, or undefined to leave the request to Express. */
-export type CachedDecision = (path: string, headers: IncomingMessage['headers']) => AllowedRead | undefined;
 
 export interface FastPathDeps {
   readonly logger: Logger;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { AllowedRead } from './cached-decision';
+import type { AllowedRead, CachedDecision } from './cached-decision';
 import { interactionIdFor } from './middleware/fapi-headers';
 
 /**
@@ -20,7 +20,7 @@ export const AUTHZ_HEADERS = {
 
 export interface NginxAuthzDeps {
   readonly logger: Logger;
-  readonly decide: (path: string, headers: IncomingMessage['headers']) => AllowedRead | undefined;
+  readonly decide: CachedDecision;
   /** False when the app streams files itself: nginx must then pass every read to the app. */
   readonly nginxSendsFiles: boolean;
   /** Longest nginx may reuse an allowed answer (X-Accel-Expires); 0: never. */
