@@ -102,29 +102,29 @@ async function main(): Promise<void> {
     process.stderr.write(`small file (${SMALL_ROUNDS} interleaved rounds)…\n`);
     // Interleaved rounds, median reported: static alone moves by ±30 % with what else runs here.
     const staticLoads: LoadResult[] = [];
-    const accelLoads: LoadResult[] = [];
+    const providerLoads: LoadResult[] = [];
     for (let i = 0; i < SMALL_ROUNDS; i += 1) {
       staticLoads.push(await load('/small-static.csv'));
-      accelLoads.push(await load('/small', auth));
+      providerLoads.push(await load('/small', auth));
     }
     const smallStatic = medianLoad(staticLoads);
-    const smallAccel = medianLoad(accelLoads);
-    const roundRatios = accelLoads.map((run, i) => run.requestsPerSecond / staticLoads[i]!.requestsPerSecond);
+    const smallProvider = medianLoad(providerLoads);
+    const roundRatios = providerLoads.map((run, i) => run.requestsPerSecond / staticLoads[i]!.requestsPerSecond);
 
-    const accelPids = await replica.appWorkerPids();
-    const accelRss = new RssSampler(() => accelPids).start();
-    const rssBaseline = accelRss.current();
+    const providerPids = await replica.appWorkerPids();
+    const providerRss = new RssSampler(() => providerPids).start();
+    const rssBaseline = providerRss.current();
     process.stderr.write('large file: nginx static, provider…\n');
     // Interleaved, so that a burst of load from elsewhere on the machine hits both alike.
     const staticRuns: DownloadResult[] = [];
-    const accelRuns: DownloadResult[] = [];
+    const providerRuns: DownloadResult[] = [];
     for (let i = 0; i < DOWNLOADS; i += 1) {
       staticRuns.push(await download('/large-static.csv'));
-      accelRuns.push(await download('/large', auth));
+      providerRuns.push(await download('/large', auth));
     }
     const largeStatic = combine(staticRuns);
-    const largeAccel = combine(accelRuns);
-    const accelPeak = accelRss.stop();
+    const largeProvider = combine(providerRuns);
+    const providerPeak = providerRss.stop();
 
     process.stderr.write('every read asks the app (PH_AUTHZ_CACHE_SECONDS=0, update.sh)…\n');
     await switchMode(replica, 'PH_AUTHZ_CACHE_SECONDS', '0');
@@ -147,21 +147,21 @@ async function main(): Promise<void> {
     const ms = (value: number) => value.toFixed(2);
     const smallRows = [
       [`small CSV (${small.length} B, median of ${SMALL_ROUNDS}), nginx static (ceiling)`, smallStatic.requestsPerSecond.toFixed(0), ms(smallStatic.p50Ms), ms(smallStatic.p99Ms), String(smallStatic.errors)],
-      ['small CSV, provider (nginx sends, decision reused ≤ 1 s)', smallAccel.requestsPerSecond.toFixed(0), ms(smallAccel.p50Ms), ms(smallAccel.p99Ms), String(smallAccel.errors)],
+      ['small CSV, provider (nginx sends, decision reused ≤ 1 s)', smallProvider.requestsPerSecond.toFixed(0), ms(smallProvider.p50Ms), ms(smallProvider.p99Ms), String(smallProvider.errors)],
       ['small CSV, provider, every read asks the app (1 round)', smallAsking.requestsPerSecond.toFixed(0), ms(smallAsking.p50Ms), ms(smallAsking.p99Ms), String(smallAsking.errors)],
       ['small CSV, provider streaming (1 round)', smallStream.requestsPerSecond.toFixed(0), ms(smallStream.p50Ms), ms(smallStream.p99Ms), String(smallStream.errors)],
     ];
     const largeRows = [
       [`large CSV (${Math.round(largeBytes / MB)} MB, median of ${DOWNLOADS}), nginx static (ceiling)`, largeStatic.megabytesPerSecond.toFixed(0), String(largeStatic.errors)],
-      ['large CSV, provider (nginx sends)', largeAccel.megabytesPerSecond.toFixed(0), String(largeAccel.errors)],
+      ['large CSV, provider (nginx sends)', largeProvider.megabytesPerSecond.toFixed(0), String(largeProvider.errors)],
       ['large CSV, provider streaming', largeStream.megabytesPerSecond.toFixed(0), String(largeStream.errors)],
     ];
-    const rssGrowth = Math.max(accelPeak - rssBaseline, streamPeak - streamBaseline);
+    const rssGrowth = Math.max(providerPeak - rssBaseline, streamPeak - streamBaseline);
     const targets = [
       [
         'small: provider >= 0.5x nginx static req/s',
-        `${(smallAccel.requestsPerSecond / smallStatic.requestsPerSecond).toFixed(2)}x (rounds ${Math.min(...roundRatios).toFixed(2)}-${Math.max(...roundRatios).toFixed(2)})`, smallAccel.requestsPerSecond >= 0.5 * smallStatic.requestsPerSecond],
-      ['large: provider (nginx sends) >= 0.9x nginx static MB/s', (largeAccel.megabytesPerSecond / largeStatic.megabytesPerSecond).toFixed(2) + 'x', largeAccel.megabytesPerSecond >= 0.9 * largeStatic.megabytesPerSecond],
+        `${(smallProvider.requestsPerSecond / smallStatic.requestsPerSecond).toFixed(2)}x (rounds ${Math.min(...roundRatios).toFixed(2)}-${Math.max(...roundRatios).toFixed(2)})`, smallProvider.requestsPerSecond >= 0.5 * smallStatic.requestsPerSecond],
+      ['large: provider (nginx sends) >= 0.9x nginx static MB/s', (largeProvider.megabytesPerSecond / largeStatic.megabytesPerSecond).toFixed(2) + 'x', largeProvider.megabytesPerSecond >= 0.9 * largeStatic.megabytesPerSecond],
       ['app RSS growth < 50 MB over large downloads', `${(rssGrowth / MB).toFixed(1)} MB`, rssGrowth < 50 * MB],
     ] as const;
 
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
       '',
       formatTable(['app RSS (largest worker)', 'MB'], [
         ['baseline before large downloads', (rssBaseline / MB).toFixed(1)],
-        ['peak during provider (nginx sends) downloads', (accelPeak / MB).toFixed(1)],
+        ['peak during provider (nginx sends) downloads', (providerPeak / MB).toFixed(1)],
         ['baseline after the switch to streaming (PM2 reload)', (streamBaseline / MB).toFixed(1)],
         ['peak during streaming downloads', (streamPeak / MB).toFixed(1)],
       ]),
@@ -183,8 +183,8 @@ async function main(): Promise<void> {
       formatTable(['target', 'measured', 'met'], targets.map(([name, value, met]) => [name, value, met ? 'yes' : 'NO'])),
     ].join('\n');
     process.stdout.write(`${output}\n`);
-    writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, staticLoads, accelLoads, smallStatic, smallAccel, smallAsking, smallStream, largeStatic, largeAccel, largeStream, rssBaseline, accelPeak, streamBaseline, streamPeak, targets }, null, 2));
-    const errors = [smallStatic, smallAccel, smallAsking, smallStream, largeStatic, largeAccel, largeStream].reduce((sum, r) => sum + r.errors, 0);
+    writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, staticLoads, providerLoads, smallStatic, smallProvider, smallAsking, smallStream, largeStatic, largeProvider, largeStream, rssBaseline, providerPeak, streamBaseline, streamPeak, targets }, null, 2));
+    const errors = [smallStatic, smallProvider, smallAsking, smallStream, largeStatic, largeProvider, largeStream].reduce((sum, r) => sum + r.errors, 0);
     if (errors > 0) process.exitCode = 1;
   } finally {
     await provider?.stop();

@@ -57,45 +57,31 @@ export function reuseSeconds(allowed: AllowedRead, cacheSeconds: number, nowMs: 
  * the refusal (RFC 6750) and fills the caches. Returns false for any other request.
  */
 export function createNginxAuthz(deps: NginxAuthzDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const answer = (res: ServerResponse, status: 204 | 403, headers: Record<string, string>): void => {
-    res.statusCode = status;
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    res.end();
-  };
-  const defer = (res: ServerResponse) => answer(res, 403, { 'X-Accel-Expires': '0', 'Cache-Control': 'no-store' });
   return (req, res) => {
     if (req.url !== NGINX_AUTHZ_PATH) return false;
     const original = req.headers['x-original-uri'];
     const authorization = req.headers.authorization;
-    if (!deps.nginxSendsFiles || (req.method !== 'GET' && req.method !== 'HEAD') || typeof original !== 'string' || typeof authorization !== 'string') {
-      defer(res);
-      return true;
-    }
-    const allowed = deps.decide(original, req.headers);
-    if (!allowed) {
-      defer(res);
-      return true;
-    }
-    let digest: string;
-    try {
-      digest = authorizationDigest(authorization);
-    } catch {
-      // MD5 unavailable (an OpenSSL in FIPS mode): nginx cannot check reuse, so every read goes to the app.
-      defer(res);
+    const asked = deps.nginxSendsFiles && (req.method === 'GET' || req.method === 'HEAD') && typeof original === 'string' && typeof authorization === 'string';
+    const allowed = asked ? deps.decide(original, req.headers) : undefined;
+    const digest = allowed ? md5OrUndefined(authorization as string) : undefined;
+    if (!allowed || digest === undefined) {
+      res.statusCode = 403;
+      res.setHeader('X-Accel-Expires', '0');
+      res.setHeader('Cache-Control', 'no-store');
+      res.end();
       return true;
     }
     const seconds = reuseSeconds(allowed, deps.cacheSeconds, deps.now());
-    const interactionId = interactionIdFor(req.headers['x-fapi-interaction-id']);
-    answer(res, 204, {
-      [AUTHZ_HEADERS.file]: `${allowed.name}.csv`,
-      [AUTHZ_HEADERS.clientId]: allowed.auth.clientId ?? '',
-      [AUTHZ_HEADERS.tokenDigest]: digest,
-      'X-Accel-Expires': String(seconds),
-    });
+    res.statusCode = 204;
+    res.setHeader(AUTHZ_HEADERS.file, `${allowed.name}.csv`);
+    res.setHeader(AUTHZ_HEADERS.clientId, allowed.auth.clientId ?? '');
+    res.setHeader(AUTHZ_HEADERS.tokenDigest, digest);
+    res.setHeader('X-Accel-Expires', String(seconds));
+    res.end();
     // One line per decision; nginx's access log has one per request, including reuses.
     deps.logger.info(
       {
-        interactionId,
+        interactionId: interactionIdFor(req.headers['x-fapi-interaction-id']),
         access: true,
         method: 'GET',
         path: allowed.path,
@@ -111,4 +97,13 @@ export function createNginxAuthz(deps: NginxAuthzDeps): (req: IncomingMessage, r
     );
     return true;
   };
+}
+
+/** The digest, or undefined where MD5 is unavailable (an OpenSSL in FIPS mode): nginx then cannot check reuse, so every read goes to the app. */
+function md5OrUndefined(authorization: string): string | undefined {
+  try {
+    return authorizationDigest(authorization);
+  } catch {
+    return undefined;
+  }
 }

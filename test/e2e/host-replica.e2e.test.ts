@@ -9,15 +9,14 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { mtlsRequest, type MtlsRequestOptions } from '../../tools/replica/mtls-request';
-import { REPLICA_SCOPE, startProviderReplica, type ProviderReplica } from '../../tools/replica/provider-replica';
+import { REPLICA_SCOPE, sampleDatasets, startProviderReplica, type ProviderReplica } from '../../tools/replica/provider-replica';
 import { Traffic, type TrafficResult } from '../../tools/replica/traffic';
 import { runVerify } from '../../tools/verify';
 import { waitFor } from '../../tools/lib/child-process';
 import { servedCertificate } from './served-certificate';
 
-const SAMPLE = join(__dirname, '..', '..', 'sample-data');
 const DATASET = 'half-hourly-consumption';
-const datasetBytes = readFileSync(join(SAMPLE, `${DATASET}.csv`));
+const datasetBytes = sampleDatasets()[`${DATASET}.csv`]!;
 /** What the dataset holds now (the dataset update test changes it). */
 let servedBytes = datasetBytes;
 
@@ -26,7 +25,7 @@ let consumerToken: string;
 
 beforeAll(async () => {
   provider = await startProviderReplica({
-    datasets: Object.fromEntries(readdirSync(SAMPLE).filter((f) => f.endsWith('.csv')).map((f) => [f, readFileSync(join(SAMPLE, f))])),
+    datasets: sampleDatasets(),
     publicFiles: { 'robots.txt': 'User-agent: *\nDisallow: /\n' },
   });
   consumerToken = await provider.token('consumer');

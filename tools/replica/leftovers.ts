@@ -132,9 +132,9 @@ export interface Leftovers {
 }
 
 /** Everything of the replica still on the machine; all empty/false once it has stopped cleanly. */
-export function leftovers(root: string, user: string, uid?: number): Leftovers {
+export function leftovers(root: string, user: string): Leftovers {
   return {
-    processes: replicaProcesses(root, uid ?? userUid(user)).map(({ pid, uid: owner, cmdline, reason }) => `${pid} (uid ${owner}, ${reason}): ${cmdline}`),
+    processes: replicaProcesses(root, userUid(user)).map(({ pid, uid: owner, cmdline, reason }) => `${pid} (uid ${owner}, ${reason}): ${cmdline}`),
     user: userUid(user) !== undefined,
     group: groupExists(user),
     root: existsSync(root),

@@ -5,16 +5,13 @@
  * stops all of it (signals.ts) and exits 130. As root, on Debian with the packages
  * of .ci/run.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPLICA_SCOPE, startProviderReplica } from './provider-replica';
-import { repoRoot } from './paths';
+import { writeFileSync } from 'node:fs';
+import { REPLICA_SCOPE, sampleDatasets, startProviderReplica } from './provider-replica';
 import { hostProcess, interrupted } from './signals';
 
 async function main(): Promise<void> {
-  const sample = join(repoRoot(), 'sample-data');
   const provider = await startProviderReplica({
-    datasets: Object.fromEntries(readdirSync(sample).filter((file) => file.endsWith('.csv')).map((file) => [file, readFileSync(join(sample, file))])),
+    datasets: sampleDatasets(),
     publicFiles: { 'robots.txt': 'User-agent: *\nDisallow: /\n' },
   });
   const { replica, pki, authz } = provider;

@@ -3,14 +3,21 @@
  * it: the dev PKI, the project's authorization server (oidc-provider) with a
  * consumer client, and the replica host set up by the real setup.sh.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAuthorizationServer, requestToken, type AuthorizationServerHandle } from '../authz-server';
 import { createRootCa, issueClientCert, subjectDn, type IssuedCertificate } from '../pki';
 import { createDevSet, type DevSet } from '../pki/dev-set';
+import { repoRoot } from './paths';
 import { Replica, type ReplicaOptions, type ScriptRun } from './replica';
 
 export const REPLICA_SCOPE = 'datasets:read';
+
+/** The CSVs of `sample-data/`, by file name, for `ProviderReplicaOptions.datasets`. */
+export function sampleDatasets(): Record<string, Buffer> {
+  const dir = join(repoRoot(), 'sample-data');
+  return Object.fromEntries(readdirSync(dir).filter((file) => file.endsWith('.csv')).map((file) => [file, readFileSync(join(dir, file))]));
+}
 const DAY_MS = 24 * 3600 * 1000;
 
 export interface ProviderReplicaOptions extends ReplicaOptions {

@@ -20,7 +20,7 @@ import { type AcmeServer, startAcmeServer } from './acme-server';
 import { ChildProcesses } from './child-processes';
 import { secondLoopbackListen } from './loopback';
 import { startImdsStandin, type ImdsStandin } from './imds-standin';
-import { endReplicaProcesses, userUid } from './leftovers';
+import { endReplicaProcesses, groupExists, userUid } from './leftovers';
 import { createNginxPrefix, stopNginx, type NginxPrefix } from './nginx-process';
 import { repoRoot } from './paths';
 import { stopOnSignal, type Interruptible } from './signals';
@@ -333,8 +333,8 @@ export class Replica implements Interruptible {
       await this.processes.stopAll();
       const strays = await endReplicaProcesses(this.root, userUid(this.appUser));
       for (const stray of strays) this.log(`ended a process left behind: ${stray.pid} (uid ${stray.uid}, ${stray.reason}): ${stray.cmdline.slice(0, 200)}`);
-      if (spawnSync('id', ['-u', this.appUser]).status === 0) spawnSync('userdel', [this.appUser]);
-      if (spawnSync('getent', ['group', this.appUser]).status === 0) spawnSync('groupdel', [this.appUser]);
+      if (userUid(this.appUser) !== undefined) spawnSync('userdel', [this.appUser]);
+      if (groupExists(this.appUser)) spawnSync('groupdel', [this.appUser]);
       if (!keepRoot) rmSync(this.root, { recursive: true, force: true });
     } finally {
       this.signals.release();

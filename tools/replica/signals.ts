@@ -20,7 +20,7 @@ export interface Interruptible {
 
 const HANDLED = ['SIGINT', 'SIGTERM'] as const;
 const live = new Set<Interruptible>();
-let installed: ((name: NodeJS.Signals) => void) | undefined;
+let installed = false;
 let exiting = false;
 
 /**
@@ -61,15 +61,15 @@ function onSignal(name: NodeJS.Signals): void {
 export function stopOnSignal(replica: Interruptible): { release(): void } {
   live.add(replica);
   if (!installed) {
-    installed = onSignal;
+    installed = true;
     for (const name of HANDLED) hostProcess().on(name, onSignal);
   }
   return {
     release: () => {
       live.delete(replica);
       if (live.size === 0 && installed && !exiting) {
-        for (const name of HANDLED) hostProcess().off(name, installed);
-        installed = undefined;
+        for (const name of HANDLED) hostProcess().off(name, onSignal);
+        installed = false;
       }
     },
   };
@@ -78,10 +78,4 @@ export function stopOnSignal(replica: Interruptible): { release(): void } {
 /** True once SIGINT/SIGTERM is being handled: the handler exits (130/143) when the replicas have stopped. */
 export function interrupted(): boolean {
   return exiting;
-}
-
-/** Whether the replica's SIGINT/SIGTERM listeners are installed (some replica is live). */
-export function signalHandlersInstalled(): boolean {
-  const host = hostProcess();
-  return installed !== undefined && HANDLED.every((name) => host.listeners(name).includes(installed as never));
 }
