@@ -42,7 +42,9 @@ export function buildApp(app: App, env: MainEnv): ProviderStack[] {
   if (!fs.existsSync(bundleDir)) {
     throw new ConfigError(bundleDir, ['the host bundle folder does not exist; run "npm run bundle" first (or set PROVIDER_BUNDLE_DIR)']);
   }
-  return loadEnvironments(env).map((config) => new ProviderStack(app, config.name, { config, bundleDir }));
+  const stacks = loadEnvironments(env).map((config) => new ProviderStack(app, config.name, { config, bundleDir }));
+  for (const stack of stacks) stack.checkAwsRules();
+  return stacks;
 }
 
 if (require.main === module) {

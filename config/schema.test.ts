@@ -105,7 +105,7 @@ describe('environment rules', () => {
   });
 
   it('hostedZone: by id (any domain) or by name, exactly one', () => {
-    expect(parse((d) => (d.hostedZone = { id: 'Z0123456789ABCDEFGHIJ' })).hostedZone).toEqual({ id: 'Z0123456789ABCDEFGHIJ' });
+    expect(parse((d) => (d.hostedZone = { id: 'Z0123456789ABCDEFGHIJ' })).hostedZone).toEqual({ id: 'Z0123456789ABCDEFGHIJ', allowOverwrite: false });
     expect(problems((d) => (d.hostedZone = { id: 'Z0123456789ABCDEFGHIJ', name: 'energydata.org.uk' }))).toEqual([
       'hostedZone: give exactly one of "name" (e.g. "energydata.org.uk") or "id" (e.g. "Z0123456789ABCDEFGHIJ") (got {"id":"Z0123456789ABCDEFGHIJ","name":"energydata.org.uk"})',
     ]);
@@ -242,29 +242,34 @@ describe('environment rules', () => {
     expect(problems((d) => (d.content.datasetsDir = ''))).toEqual(['content.datasetsDir: "" is an empty path; give a path relative to the config file']);
   });
 
-  it("tags: values in AWS's character set, never a Terraform interpolation", () => {
+  it("tags: values valid on every service the stack tags, never a Terraform interpolation", () => {
     const tagged = (value: unknown) => (d: Record<string, any>) => (d.tags = { owner: value });
+    const use = 'use letters (any script), digits, spaces and _ . : / = + - @';
     expect(parse(tagged('Équipe données: énergie @ 2026 / +=_.-')).tags).toEqual({ owner: 'Équipe données: énergie @ 2026 / +=_.-' });
     expect(parse(tagged('')).tags).toEqual({ owner: '' });
-    expect(problems(tagged('${var.x}'))).toEqual([
-      'tags.owner: "${var.x}" is not a valid tag value: "$", "{" and "}" are not allowed; use letters (any script), digits, spaces and _ . : / = + - @',
-    ]);
-    expect(problems(tagged('100%{x}'))).toEqual([
-      'tags.owner: "100%{x}" is not a valid tag value: "%", "{" and "}" are not allowed; use letters (any script), digits, spaces and _ . : / = + - @',
-    ]);
-    expect(problems(tagged('a#b'))).toEqual(['tags.owner: "a#b" is not a valid tag value: "#" is not allowed; use letters (any script), digits, spaces and _ . : / = + - @']);
-    expect(parse(tagged('é'.repeat(256))).tags.owner).toHaveLength(256);
-    expect(problems(tagged('x'.repeat(257)))).toEqual([`tags.owner: "${'x'.repeat(257)}" is 257 characters long; a tag value may have at most 256`]);
+    expect(problems(tagged('${var.x}'))).toEqual([`tags.owner: "\${var.x}" is not a valid tag value: "$", "{" and "}" are not allowed by AWS; ${use}`]);
+    expect(problems(tagged('100%{x}'))).toEqual([`tags.owner: "100%{x}" is not a valid tag value: "%", "{" and "}" are not allowed by AWS; ${use}`]);
+    expect(problems(tagged('a#b'))).toEqual([`tags.owner: "a#b" is not a valid tag value: "#" is not allowed by AWS; ${use}`]);
+    // The value the first real deploy failed on (IAM and SSM refuse parentheses).
+    expect(problems(tagged('provider-host (cdktf)'))).toEqual([`tags.owner: "provider-host (cdktf)" is not a valid tag value: "(" and ")" are not allowed by AWS; ${use}`]);
+    // EC2 allows 255 characters, the others 256: the stricter applies to default tags.
+    expect(parse(tagged('é'.repeat(255))).tags.owner).toHaveLength(255);
+    expect(problems(tagged('x'.repeat(256)))).toEqual([`tags.owner: "${'x'.repeat(256)}" is 256 characters long; a tag value may have at most 255 on AWS`]);
     expect(problems(tagged(42))).toEqual([
-      'tags.owner: 42 is not a string; a tag value is text of at most 256 letters (any script), digits, spaces and _ . : / = + - @ (quote numbers in YAML, e.g. "42")',
+      'tags.owner: 42 is not a string; a tag value is text of at most 255 letters (any script), digits, spaces and _ . : / = + - @ (quote numbers in YAML, e.g. "42")',
     ]);
   });
 
-  it('tags: valid AWS tag keys', () => {
-    expect(parse((d) => (d.tags = { 'cost-centre': 'data/42' })).tags).toEqual({ 'cost-centre': 'data/42' });
+  it('tags: valid AWS tag keys, none reserved, none the stack sets, at most 8', () => {
+    expect(parse((d) => (d.tags = { 'cost-centre': 'data/42', 'Équipe': 'x' })).tags).toEqual({ 'cost-centre': 'data/42', 'Équipe': 'x' });
     expect(problems((d) => (d.tags = { 'cost#centre': 'x' }))).toEqual([
-      'tags.cost#centre: "cost#centre" is not a valid tag key; use 1-128 letters, digits, spaces and _ . : / = + - @',
+      'tags.cost#centre: "cost#centre" is not a valid tag key: "#" is not allowed by AWS; use letters (any script), digits, spaces and _ . : / = + - @',
     ]);
+    expect(problems((d) => (d.tags = { 'aws:owner': 'x' }))).toEqual(['tags.aws:owner: "aws:owner" is not a valid tag key: the prefix "aws:" is reserved for AWS\'s own tags']);
+    expect(problems((d) => (d.tags = { ['k'.repeat(128)]: 'x' }))).toEqual([`tags.${'k'.repeat(128)}: "${'k'.repeat(128)}" is 128 characters long; a tag key has 1 to 127 on AWS`]);
+    expect(problems((d) => (d.tags = { managedby: 'me' }))[0]).toMatch(/^tags: "ManagedBy" is set by the stack; remove it from tags/);
+    const nine = Object.fromEntries([...Array(9)].map((_, i) => [`k${i}`, 'v']));
+    expect(problems((d) => (d.tags = nine))[0]).toMatch(/^tags: 9 tags; at most 8 \(S3 objects take 10 tags and the stack adds Environment and ManagedBy\)/);
   });
 
   it('refuses unknown fields (typos) and names missing required ones', () => {

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { architectureOfInstanceType, type Architecture } from './instance-architecture';
+import { STRICTEST_TAG_RULE, TAG_CHARSET_TEXT, tagKeyProblems, tagValueProblems } from '../stacks/lib/aws-tag-rules';
 
 export const DEFAULT_DOMAIN = 'example.energydata.org.uk';
 export const DEFAULT_ISSUER = 'https://matls-auth.directory.energydata.org.uk/';
@@ -80,6 +81,10 @@ const hostedZone = z
       .regex(/^Z[A-Z0-9]{1,31}$/, { error: (i) => `${show(i.input)} is not a Route53 hosted zone id; use e.g. "Z0123456789ABCDEFGHIJ"` })
       .optional()
       .describe('Route53 hosted zone id, e.g. "Z0123456789ABCDEFGHIJ". Give `name` or `id`.'),
+    allowOverwrite: z
+      .boolean({ error: (i) => `${show(i.input)} is not a boolean; use true or false` })
+      .default(false)
+      .describe('Take over an A/AAAA record for `domain` that already exists in the zone (Terraform `allow_overwrite`). Default false: the deploy stops on an existing record instead of replacing it; `preflight` reports one before you deploy.'),
   })
   .refine((zone) => (zone.name === undefined) !== (zone.id === undefined), {
     error: 'give exactly one of "name" (e.g. "energydata.org.uk") or "id" (e.g. "Z0123456789ABCDEFGHIJ")',
@@ -264,34 +269,38 @@ const backend = z
   .optional()
   .describe('Terraform state backend. Omitted: local state file `terraform.<name>.tfstate`.');
 
-const tagKey = /^[A-Za-z0-9 _.:/=+@-]{1,128}$/;
 /**
- * AWS's tag value character set (`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`, at most 256 Unicode
- * characters). It also keeps out "$" and "%", which Terraform would read as the start of
- * an interpolation ("${") or a template directive ("%{") in the provider's default_tags.
+ * Tags reach every resource through the provider's default_tags, so each must be valid
+ * on every service the stack tags (stacks/lib/aws-tag-rules.ts; the synthesized stack is
+ * checked against the same rules per resource). Two more are added by the stack.
  */
-const TAG_VALUE_RE = /^[\p{L}\p{Z}\p{N}_.:/=+@-]*$/u;
-const TAG_VALUE_MAX = 256;
-const TAG_VALUE_CHARS = 'letters (any script), digits, spaces and _ . : / = + - @';
-const tagValue = z
-  .string({ error: (i) => `${show(i.input)} is not a string; a tag value is text of at most ${TAG_VALUE_MAX} ${TAG_VALUE_CHARS} (quote numbers in YAML, e.g. "42")` })
-  .refine((v) => [...v].length <= TAG_VALUE_MAX, {
-    error: (i) => `${show(i.input)} is ${[...String(i.input)].length} characters long; a tag value may have at most ${TAG_VALUE_MAX}`,
-  })
-  .regex(TAG_VALUE_RE, {
-    error: (i) => {
-      const refused = [...new Set([...String(i.input)].filter((c) => !TAG_VALUE_RE.test(c)))].map(show);
-      const listed = refused.length > 1 ? `${refused.slice(0, -1).join(', ')} and ${refused[refused.length - 1]} are` : `${refused[0]} is`;
-      return `${show(i.input)} is not a valid tag value: ${listed} not allowed; use ${TAG_VALUE_CHARS}`;
-    },
-  });
+export const STACK_TAG_KEYS = ['Environment', 'ManagedBy'] as const;
+const MAX_OWN_TAGS = STRICTEST_TAG_RULE.maxTags - STACK_TAG_KEYS.length;
 const tags = z
   .record(
-    z.string().regex(tagKey, { error: (i) => `${show(i.input)} is not a valid tag key; use 1-128 letters, digits, spaces and _ . : / = + - @` }),
-    tagValue,
+    z.string().superRefine((key, ctx) => {
+      for (const problem of tagKeyProblems(key, STRICTEST_TAG_RULE)) ctx.addIssue({ code: 'custom', input: key, message: `${show(key)} ${problem}` });
+    }),
+    z
+      .string({ error: (i) => `${show(i.input)} is not a string; a tag value is text of at most ${STRICTEST_TAG_RULE.valueMaxChars} ${TAG_CHARSET_TEXT} (quote numbers in YAML, e.g. "42")` })
+      .superRefine((value, ctx) => {
+        for (const problem of tagValueProblems(value, STRICTEST_TAG_RULE)) ctx.addIssue({ code: 'custom', input: value, message: `${show(value)} ${problem}` });
+      }),
   )
   .default({})
-  .describe('Tags added to every resource (besides Environment and ManagedBy). Values: at most 256 letters (any script), digits, spaces and _ . : / = + - @.');
+  .superRefine((value, ctx) => {
+    const count = Object.keys(value).length;
+    if (count > MAX_OWN_TAGS) {
+      ctx.addIssue({ code: 'custom', input: value, message: `${count} tags; at most ${MAX_OWN_TAGS} (S3 objects take 10 tags and the stack adds ${STACK_TAG_KEYS.join(' and ')})` });
+    }
+    const clash = STACK_TAG_KEYS.filter((key) => Object.keys(value).some((k) => k.toLowerCase() === key.toLowerCase()));
+    if (clash.length > 0) {
+      ctx.addIssue({ code: 'custom', input: value, message: `${clash.map(show).join(' and ')} ${clash.length > 1 ? 'are' : 'is'} set by the stack; remove ${clash.length > 1 ? 'them' : 'it'} from tags` });
+    }
+  })
+  .describe(
+    `Tags added to every resource (besides ${STACK_TAG_KEYS.join(' and ')}), at most ${MAX_OWN_TAGS}. Keys: 1-${STRICTEST_TAG_RULE.keyMaxChars} characters, not starting with "aws:"; values: at most ${STRICTEST_TAG_RULE.valueMaxChars}; both ${TAG_CHARSET_TEXT}.`,
+  );
 
 export const environmentSchema = z
   .strictObject({

@@ -3,7 +3,11 @@
 # the SSM association (every deploy) to the host scripts shipped in the bundle.
 #
 #   provider-host-bootstrap setup
-#       First boot (cloud-init runcmd): runtime, host config, bundle, host/scripts/setup.sh.
+#       First boot (cloud-init runcmd): packages, runtime, host config, bundle,
+#       host/scripts/setup.sh.
+#   provider-host-bootstrap retry-setup
+#       The retry timer (provider-host-setup-retry.timer): setup again until one has
+#       completed; nothing when one has, or when another run holds the lock.
 #   provider-host-bootstrap update [--bundle-hash H] [--data-hash H] [--public-hash H] [--trust-hash H]
 #       A deploy (SSM association): the same, then host/scripts/update.sh. The hashes make
 #       the association change whenever the bundle or the data change; the bundle hash is
@@ -21,17 +25,21 @@ PH_STATE="${PH_STATE:-/var/lib/provider-host}"
 PH_LOCK="${PH_LOCK:-/run/provider-host-bootstrap.lock}"
 PH_KEEP_RELEASES="${PH_KEEP_RELEASES:-3}"
 PH_AWS_ATTEMPTS="${PH_AWS_ATTEMPTS:-10}"
+PH_RETRY_SLEEP="${PH_RETRY_SLEEP:-3}"
 export PH_ETC PH_PREFIX PH_STATE
 
 log() { printf '%s provider-host-bootstrap: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # Bounded retries: instance-profile credentials and the network can lag at first boot.
+#   retry ATTEMPTS COMMAND [ARG...]
 retry() {
-  local attempt=1
+  local attempts=$1 attempt=1
+  shift
   until "$@"; do
-    [ "$attempt" -ge "$PH_AWS_ATTEMPTS" ] && return 1
-    sleep $((attempt * 3))
+    [ "$attempt" -ge "$attempts" ] && return 1
+    log "attempt $attempt of $attempts failed: $1; retrying"
+    sleep $((attempt * PH_RETRY_SLEEP))
     attempt=$((attempt + 1))
   done
 }
@@ -44,6 +52,30 @@ load_bootstrap_env() {
   : "${PH_HOST_CONFIG_PARAM:?PH_HOST_CONFIG_PARAM missing in bootstrap.env}"
   : "${PH_NODE_MAJOR:?PH_NODE_MAJOR missing in bootstrap.env}"
   : "${PH_PM2_VERSION:?PH_PM2_VERSION missing in bootstrap.env}"
+  : "${PH_PACKAGES:?PH_PACKAGES missing in bootstrap.env}"
+  : "${PH_PACKAGE_ATTEMPTS:=5}"
+  : "${PH_LOCK_WAIT_SECONDS:=3600}"
+}
+
+missing_packages() {
+  local package
+  for package in ${PH_PACKAGES//,/ }; do
+    rpm -q --quiet "$package" || printf '%s\n' "$package"
+  done
+}
+
+# On every run, not once by cloud-init: a dnf transaction that failed at first boot (a
+# network blip while the Elastic IP is associated) is retried here, and again by the
+# next run, instead of leaving every later step without its commands.
+install_packages() {
+  local -a missing
+  mapfile -t missing < <(missing_packages)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  log "installing packages: ${missing[*]}"
+  retry "$PH_PACKAGE_ATTEMPTS" dnf install -y --setopt=install_weak_deps=False "${missing[@]}" \
+    || die "dnf could not install ${missing[*]} after $PH_PACKAGE_ATTEMPTS attempts; the retry timer, the next deploy or 'sudo provider-host-bootstrap setup' tries again"
+  mapfile -t missing < <(missing_packages)
+  [ "${#missing[@]}" -eq 0 ] || die "dnf succeeded but ${missing[*]} still missing"
 }
 
 install_runtime() {
@@ -52,13 +84,13 @@ install_runtime() {
   fi
   if ! npm ls -g --depth=0 "pm2@${PH_PM2_VERSION}" >/dev/null 2>&1; then
     log "installing pm2@${PH_PM2_VERSION}"
-    retry npm install -g --no-fund --no-audit "pm2@${PH_PM2_VERSION}" || die "npm could not install pm2@${PH_PM2_VERSION}"
+    retry "$PH_AWS_ATTEMPTS" npm install -g --no-fund --no-audit "pm2@${PH_PM2_VERSION}" || die "npm could not install pm2@${PH_PM2_VERSION}"
   fi
 }
 
 fetch_host_config() {
   local tmp="$PH_ETC/host.env.next"
-  retry aws ssm get-parameter --region "$PH_REGION" --name "$PH_HOST_CONFIG_PARAM" \
+  retry "$PH_AWS_ATTEMPTS" aws ssm get-parameter --region "$PH_REGION" --name "$PH_HOST_CONFIG_PARAM" \
     --query Parameter.Value --output text >"$tmp" || die "cannot read SSM parameter $PH_HOST_CONFIG_PARAM"
   # The file is sourced: accept only KEY=shell-safe-value lines (the schema guarantees them).
   if grep -Evq '^(PH_[A-Z0-9_]+=[A-Za-z0-9._:/@%+,=-]*)?$' "$tmp"; then
@@ -86,7 +118,7 @@ install_bundle() {
   if [ ! -d "$release" ]; then
     log "installing bundle $hash"
     staging="$(mktemp -d "$PH_PREFIX/releases/.staging.XXXXXX")"
-    retry aws s3 cp --region "$PH_REGION" --only-show-errors "s3://${PH_BUCKET}/${PH_BUNDLE_KEY}" "$staging/bundle.zip" \
+    retry "$PH_AWS_ATTEMPTS" aws s3 cp --region "$PH_REGION" --only-show-errors "s3://${PH_BUCKET}/${PH_BUNDLE_KEY}" "$staging/bundle.zip" \
       || { rm -rf "$staging"; die "cannot download s3://${PH_BUCKET}/${PH_BUNDLE_KEY}"; }
     unzip -q "$staging/bundle.zip" -d "$staging/tree" || { rm -rf "$staging"; die "bundle $hash is not a valid zip"; }
     mv "$staging/tree" "$release"
@@ -118,6 +150,7 @@ run_host_script() {
 }
 
 do_setup() {
+  install_packages
   install_runtime
   fetch_host_config
   install_bundle ""
@@ -142,6 +175,7 @@ do_update() {
     do_setup
     return
   fi
+  install_packages
   install_runtime
   fetch_host_config
   install_bundle "$expected_bundle"
@@ -154,14 +188,30 @@ main() {
   local command="${1:-}"
   [ $# -gt 0 ] && shift
   mkdir -p "$PH_ETC" "$PH_STATE"
+  load_bootstrap_env
   # One run at a time: an association may fire while first boot is still running.
   exec 9>"$PH_LOCK"
-  flock -w 3600 9 || die "another bootstrap run holds $PH_LOCK"
-  load_bootstrap_env
+  case "$command" in
+    setup | update)
+      flock -w "$PH_LOCK_WAIT_SECONDS" 9 || die "another bootstrap run still holds $PH_LOCK after ${PH_LOCK_WAIT_SECONDS}s"
+      ;;
+    retry-setup)
+      if ! flock -n 9; then
+        log "another bootstrap run is in progress; nothing to retry now"
+        return 0
+      fi
+      if [ -f "$PH_STATE/setup.done" ]; then
+        log "setup has completed; nothing to retry"
+        return 0
+      fi
+      log "first-boot setup has not completed; trying it again"
+      command=setup
+      ;;
+  esac
   case "$command" in
     setup) do_setup ;;
     update) do_update "$@" ;;
-    *) die "usage: provider-host-bootstrap setup | update [--bundle-hash H] [--data-hash H] [--public-hash H] [--trust-hash H]" ;;
+    *) die "usage: provider-host-bootstrap setup | retry-setup | update [--bundle-hash H] [--data-hash H] [--public-hash H] [--trust-hash H]" ;;
   esac
   log "$command done"
 }

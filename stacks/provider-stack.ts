@@ -19,12 +19,26 @@ import { HostConfig } from './constructs/host-config';
 import { Network } from './constructs/network';
 import { PREFIXES, Storage } from './constructs/storage';
 import { renderUserData } from './user-data';
+import { synthesizedTagProblems } from './lib/aws-tag-rules';
+import { InputError } from './lib/input-error';
+import { REQUIRED_TERRAFORM_VERSION } from './lib/terraform-version';
+import { HOST_TIMING } from './lib/host-timing';
+
+/** Who manages the resources, as a tag value AWS accepts on every service (no parentheses). */
+export const MANAGED_BY = 'provider-host/cdktf';
+
+/** The provider's default tags: the configured ones plus Environment and ManagedBy. */
+export function stackTags(config: EnvironmentConfig): Record<string, string> {
+  return { ...config.tags, Environment: config.name, ManagedBy: MANAGED_BY };
+}
 
 export interface HostFiles {
   /** @default <project>/host/cloud-init.yaml */
   readonly cloudInitTemplate: string;
   /** @default <project>/host/bootstrap.sh */
   readonly bootstrapScript: string;
+  /** @default <project>/host/systemd */
+  readonly systemdDir: string;
 }
 
 export interface ProviderStackProps {
@@ -37,6 +51,7 @@ export interface ProviderStackProps {
 export const DEFAULT_HOST_FILES: HostFiles = {
   cloudInitTemplate: path.join(PROJECT_ROOT, 'host', 'cloud-init.yaml'),
   bootstrapScript: path.join(PROJECT_ROOT, 'host', 'bootstrap.sh'),
+  systemdDir: path.join(PROJECT_ROOT, 'host', 'systemd'),
 };
 
 export class ProviderStack extends TerraformStack {
@@ -49,10 +64,11 @@ export class ProviderStack extends TerraformStack {
     super(scope, id);
     const { config, bundleDir, hostFiles = DEFAULT_HOST_FILES } = props;
 
-    new AwsProvider(this, 'aws', {
-      region: config.region,
-      defaultTags: [{ tags: { ...config.tags, Environment: config.name, ManagedBy: 'provider-host (cdktf)' } }],
-    });
+    new AwsProvider(this, 'aws', { region: config.region, defaultTags: [{ tags: stackTags(config) }] });
+    // An older binary stops at `init` instead of half-way through an apply.
+    this.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
+    // Tag characters and lengths are checked by each AWS API at apply, not by plan.
+    this.node.addValidation({ validate: () => this.awsRuleProblems() });
     if (config.backend?.s3) {
       const s3 = config.backend.s3;
       new S3Backend(this, {
@@ -105,6 +121,7 @@ export class ProviderStack extends TerraformStack {
         PH_TLS_KEY_PARAM: config.secrets.tlsKeyParameter,
         PH_APP_INSTANCES: String(config.app.instances),
         PH_AUTHZ_CACHE_SECONDS: String(config.app.authzCacheSeconds),
+        PH_DNS_WAIT_SECONDS: String(HOST_TIMING.dnsWaitSeconds),
         PH_HOST_CONFIG_PARAM: hostConfigParameter,
       },
     });
@@ -131,6 +148,7 @@ export class ProviderStack extends TerraformStack {
     this.userData = renderUserData({
       templateFile: hostFiles.cloudInitTemplate,
       bootstrapFile: hostFiles.bootstrapScript,
+      systemdDir: hostFiles.systemdDir,
       region: config.region,
       hostConfigParameter,
       nodeMajor: config.app.nodeMajor,
@@ -155,12 +173,13 @@ export class ProviderStack extends TerraformStack {
         trust: this.storage.trustHash,
       },
       deployDependsOn: [...this.storage.objects, this.hostConfig.parameter],
-      bootDependsOn: [this.hostConfig.parameter, this.storage.bundleObject, ...access.grants],
+      bootDependsOn: [this.hostConfig.parameter, this.storage.bundleObject, ...access.grants, ...network.egressRules],
     });
 
     new Dns(this, 'dns', {
       domain: config.domain,
       zone: config.hostedZone.id !== undefined ? { id: config.hostedZone.id } : { name: config.hostedZone.name as string },
+      allowOverwrite: config.hostedZone.allowOverwrite,
       ipv4Address: this.host.eip.publicIp,
       ...(config.instance.ipv6 ? { ipv6Address: this.host.ipv6Address } : {}),
     });
@@ -173,6 +192,24 @@ export class ProviderStack extends TerraformStack {
     output('instance_id', this.host.instance.id, 'EC2 instance id');
     output('bucket', this.storage.bucket.bucket, 'Data bucket (bundle, trust bundle, shared_data/, public/, letsencrypt/)');
     output('host_config_parameter', hostConfigParameter, 'SSM parameter holding the host configuration');
+    output(
+      'rerun_setup_command',
+      `aws ssm start-associations-once --association-ids ${this.host.association.associationId} --region ${config.region}`,
+      `Runs the host setup again now (after fixing what stopped it: a secret, DNS); the host also retries by itself every ${HOST_TIMING.setupRetrySeconds / 60} minutes`,
+    );
     output('ssm_session_command', `aws ssm start-session --target ${this.host.instance.id} --region ${config.region}`, 'Shell on the host via SSM Session Manager');
+  }
+
+  /** What AWS would refuse at apply in this stack's JSON (tags), one line each; [] when none. */
+  awsRuleProblems(): string[] {
+    return synthesizedTagProblems(this.toTerraform() as Parameters<typeof synthesizedTagProblems>[0]);
+  }
+
+  /** Throws an InputError listing every such problem. */
+  checkAwsRules(): void {
+    const problems = this.awsRuleProblems();
+    if (problems.length > 0) {
+      throw new InputError(`Stack ${this.node.id} would be refused by AWS at apply:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    }
   }
 }

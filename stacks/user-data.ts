@@ -5,8 +5,22 @@
  * the `${VAR}` of the embedded script as an interpolation.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { InputError } from './lib/input-error';
+import { HOST_TIMING, LOCK_WAIT_SECONDS } from './lib/host-timing';
 import { renderTemplate } from '../nginx/render-template';
+
+/**
+ * What the host installs with dnf (AL2023 package names), besides what the AMI has
+ * (awscli-2, curl-minimal, util-linux's flock and runuser). Every command the host
+ * scripts call comes from here or from the AMI: tar (certificate backup), diffutils
+ * (cmp: idempotent writes), unzip (the bundle).
+ * certbot's nginx plugin is not among them: certbot uses webroot, nginx is configured
+ * by the project's own templates.
+ */
+export function hostPackages(nodeMajor: number): string[] {
+  return ['nginx', 'certbot', `nodejs${nodeMajor}`, `nodejs${nodeMajor}-npm`, 'unzip', 'tar', 'diffutils', 'awscli-2'];
+}
 
 /** EC2's limit on raw user data. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -16,6 +30,8 @@ export interface UserDataProps {
   readonly templateFile: string;
   /** Path of host/bootstrap.sh, embedded as /usr/local/sbin/provider-host-bootstrap. */
   readonly bootstrapFile: string;
+  /** host/systemd: the setup-retry unit and timer template. */
+  readonly systemdDir: string;
   readonly region: string;
   readonly hostConfigParameter: string;
   readonly nodeMajor: number;
@@ -23,6 +39,12 @@ export interface UserDataProps {
 }
 
 export function renderUserData(props: UserDataProps): string {
+  const { systemdDir } = props;
+  const retryTimer = renderTemplate(
+    fs.readFileSync(path.join(systemdDir, 'provider-host-setup-retry.timer.tmpl'), 'utf8'),
+    { retry_seconds: String(HOST_TIMING.setupRetrySeconds) },
+    { source: 'provider-host-setup-retry.timer.tmpl' },
+  );
   const rendered = renderTemplate(
     fs.readFileSync(props.templateFile, 'utf8'),
     {
@@ -30,7 +52,12 @@ export function renderUserData(props: UserDataProps): string {
       host_config_parameter: props.hostConfigParameter,
       node_major: String(props.nodeMajor),
       pm2_version: props.pm2Version,
+      packages: hostPackages(props.nodeMajor).join(','),
+      package_attempts: String(HOST_TIMING.packageAttempts),
+      lock_wait_seconds: String(LOCK_WAIT_SECONDS),
       bootstrap_script: fs.readFileSync(props.bootstrapFile, 'utf8'),
+      setup_retry_service: fs.readFileSync(path.join(systemdDir, 'provider-host-setup-retry.service'), 'utf8'),
+      setup_retry_timer: retryTimer,
     },
     // The script is not an nginx token: checked below (size, no secret) instead.
     { source: props.templateFile, safeValues: false, blocks: true },

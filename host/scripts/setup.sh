@@ -5,10 +5,14 @@
 # and ends with "0 change(s)".
 #
 #  1. the app user and folders        5. the mTLS site, nginx -t, reload
-#  2. secrets (SSM) and trust bundle  6. the app under PM2 (+ boot persistence, log rotation)
-#  3. datasets and public files (S3)  7. renewal timer (deploy hook: reload nginx, back up)
-#  4. certificate: restore the backup, or bootstrap site + wait for DNS + certbot
-#     (and a new one when the configured ACME directory changed)
+#  2. trust bundle (S3)               6. secrets (SSM), the app under PM2 (+ boot
+#  3. datasets and public files (S3)     persistence, log rotation)
+#  4. certificate: restore the backup, 7. renewal timer (deploy hook: reload nginx,
+#     or bootstrap site + wait for DNS     back up)
+#     + certbot (and a new one when the configured ACME directory changed)
+#
+# The secrets come after the certificate: only the app needs them, and a secret
+# not created yet must not cost the certificate (and its backup) or the site.
 set -euo pipefail
 umask 022
 PH_SCRIPT_NAME=setup.sh
@@ -20,7 +24,7 @@ main() {
   require_root
   load_host_env
   set_defaults
-  require_commands "$PH_NGINX_BIN" "$PH_CERTBOT" "$PH_NODE" "$PH_PM2" "$PH_AWS" curl tar runuser
+  require_commands "$PH_NGINX_BIN" "$PH_CERTBOT" "$PH_NODE" "$PH_PM2" "$PH_AWS" curl tar cmp runuser
   log "setting up $PH_DOMAIN from $PH_CURRENT"
 
   # Steps are plain statements (set -e holds inside them); track notes which
@@ -31,7 +35,6 @@ main() {
   local reload_nginx=0 reload_app=0
   ensure_app_user
   ensure_folders
-  track reload_app fetch_secrets
   track reload_nginx fetch_trust_bundle
   track reload_app sync_content
   track reload_nginx install_nginx_share
@@ -46,6 +49,7 @@ main() {
   track reload_nginx install_mtls_site
   if ((reload_nginx == 1)); then nginx_apply; else nginx_ensure_running; fi
 
+  track reload_app fetch_secrets
   track reload_app install_app
   track reload_app write_app_config
   ensure_app_running "$reload_app"

@@ -24,7 +24,6 @@ main() {
   local reload_nginx=0 reload_app=0
   ensure_app_user
   ensure_folders
-  track reload_app fetch_secrets
   track reload_nginx fetch_trust_bundle
   # The app may index the datasets: reload it after a swap too (no downtime).
   track reload_app sync_content
@@ -34,6 +33,7 @@ main() {
   track reload_nginx install_mtls_site
   if ((reload_nginx == 1)); then nginx_apply; fi
 
+  track reload_app fetch_secrets
   track reload_app install_app
   track reload_app write_app_config
   ensure_app_running "$reload_app"

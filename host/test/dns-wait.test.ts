@@ -71,8 +71,8 @@ describe('wait_for_dns', () => {
     expect(result.ms).toBeGreaterThanOrEqual(1000);
     expect(result.ms).toBeLessThan(6000);
     expect(readLines(join(dir, 'resolve.log')).length).toBeGreaterThanOrEqual(2);
-    // The public IP came from IMDSv2 (token first); nothing was asked without a token.
-    expect(imds.tokensIssued()).toBe(1);
+    // The public IP came from IMDSv2 (token first), once per poll; nothing was asked without a token.
+    expect(imds.tokensIssued()).toBe(readLines(join(dir, 'resolve.log')).length);
     expect(imds.refused()).toBe(0);
   });
 
@@ -94,10 +94,32 @@ describe('wait_for_dns', () => {
     expect(result.ms).toBeLessThan(4000);
   });
 
-  it('fails at once, naming IMDSv2, when the instance metadata does not answer', async () => {
+  it('reads the public IP on every poll: an Elastic IP associated while it waits is the one it waits for', async () => {
+    imds.setPublicIpv4('198.51.100.99');
+    const pending = waitForDns(resolver(1), { PH_DNS_WAIT_SECONDS: '4' });
+    setTimeout(() => imds.setPublicIpv4(PUBLIC_IP), 1200);
+    const result = await pending;
+    expect(result.stderr).toContain('waiting for provider.example.test to resolve to 198.51.100.99 (now: 203.0.113.10)');
+    expect(result.stderr).toContain(`setup.sh: ${DOMAIN} resolves to this host (${PUBLIC_IP})`);
+    expect(result.status).toBe(0);
+  });
+
+  it('keeps waiting while the instance has no public IP yet, and proceeds once it has one', async () => {
+    imds.setPublicIpv4(undefined);
+    const pending = waitForDns(resolver(1), { PH_DNS_WAIT_SECONDS: '4' });
+    setTimeout(() => imds.setPublicIpv4(PUBLIC_IP), 1200);
+    const result = await pending;
+    expect(result.stderr).toContain("waiting for provider.example.test to resolve to this host's public IP (none in the instance metadata yet)");
+    expect(result.stdout).toBe('proceeded\n');
+    expect(result.status).toBe(0);
+  });
+
+  it('gives up at the bound, naming IMDSv2 and the Elastic IP, when the metadata never gives a public IP', async () => {
     const result = await waitForDns(resolver(1), { PH_IMDS_URL: 'http://127.0.0.1:9' });
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('ERROR: cannot read the public IPv4 from the instance metadata (IMDSv2 at http://127.0.0.1:9)');
-    expect(readLines(join(dir, 'resolve.log'))).toEqual([]);
+    expect(result.stderr).toContain(
+      "ERROR: cannot read this host's public IPv4 from the instance metadata (IMDSv2 at http://127.0.0.1:9) after 2s; check that the Elastic IP is associated with the instance",
+    );
+    expect(result.ms).toBeLessThan(8000);
   });
 });

@@ -54,7 +54,11 @@ while (($#)); do
   esac
 done
 case "$service $verb" in
-  'ssm get-parameter') cat '${dir}/ssm/'"\${name//\\//_}" ;;
+  'ssm get-parameter')
+    file='${dir}/ssm/'"\${name//\\//_}"
+    if [[ -e '${dir}/ssm-denied' ]]; then echo "An error occurred (AccessDeniedException) when calling the GetParameter operation: User is not authorized" >&2; exit 254; fi
+    if [[ ! -f $file ]]; then echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: Parameter $name not found." >&2; exit 254; fi
+    cat "$file" ;;
   's3 ls') [[ -e $store/\${args[0]#s3://} ]] ;;
   's3 cp')
     if [[ \${args[0]} == s3://* ]]; then cp "$store/\${args[0]#s3://}" "\${args[1]}"
@@ -194,6 +198,45 @@ const ecosystem = () => path('opt/provider-host/app/provider-app/ecosystem.confi
     expect(result.stderr).toContain(`changed: ${path('etc/provider-host/trust-bundle.pem')}`);
     expect(readLines(nginxLog())).toEqual(['nginx -t -q', 'nginx -s reload']);
     expect(pm2AppCalls()).toEqual([]);
+  });
+});
+
+(isRoot ? describe : describe.skip)('setup.sh with a secret missing or wrong', () => {
+  it('a secret not created yet: the certificate and the mTLS site are in place, and the error names the parameter and the fix', async () => {
+    rmSync(join(dir, 'ssm', '_provider_tls-key'));
+    const result = await run('setup');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      'setup.sh: ERROR: SSM parameter /provider/tls-key does not exist; create it as a SecureString (docs/stack.md, "Creating the secrets"): '
+        + 'aws ssm put-parameter --region eu-west-2 --name /provider/tls-key --type SecureString --value file://FILE (add --tier Advanced when FILE is over 4096 bytes)',
+    );
+    expect(result.stderr).not.toContain('instance role');
+    expect(existsSync(path('etc/nginx/conf.d/provider.conf'))).toBe(true);
+    expect(readLines(nginxLog())).toContain('nginx -t -q');
+    expect(pm2AppCalls()).toEqual([]);
+  });
+
+  it('a role that may not read it: the error blames IAM/KMS, naming the parameter', async () => {
+    put(join(dir, 'ssm-denied'), '');
+    const result = await run('setup');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('setup.sh: ERROR: the instance role may not read SSM parameter /provider/tls-cert ((AccessDeniedException)); it needs ssm:GetParameter on it and kms:Decrypt');
+  });
+
+  it('a truncated certificate (no END line) is refused with the tier hint, and nothing is installed', async () => {
+    ssm('/provider/tls-cert', CERT.split('\n').slice(0, 2).join('\n'));
+    const result = await run('setup');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('SSM parameter /provider/tls-cert does not hold a complete PEM certificate (1 BEGIN, 0 END line(s)): put the whole PEM file (a chain over 4096 bytes needs --tier Advanced)');
+    expect(existsSync(path('etc/provider-host/secrets/transport.crt'))).toBe(false);
+  });
+
+  it('never prints a secret, whatever fails', async () => {
+    ssm('/provider/tls-key', KEY.replace('-----END', 'TRUNCATED'));
+    const result = await run('setup');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('does not hold a complete PEM');
+    expect(result.stderr + result.stdout).not.toContain('MIIE');
   });
 });
 

@@ -12,6 +12,8 @@ export interface DnsProps {
   readonly zone: { readonly id: string } | { readonly name: string };
   readonly ipv4Address: string;
   readonly ipv6Address?: string;
+  /** Take over records that already exist (Terraform `allow_overwrite`). @default false */
+  readonly allowOverwrite?: boolean;
   /** @default 300 */
   readonly ttl?: number;
 }
@@ -23,16 +25,16 @@ export class Dns extends Construct {
 
   constructor(scope: Construct, id: string, props: DnsProps) {
     super(scope, id);
-    const { ttl = 300 } = props;
+    const { ttl = 300, allowOverwrite = false } = props;
     this.zoneId = 'id' in props.zone
       ? props.zone.id
       : new DataAwsRoute53Zone(this, 'zone', { name: props.zone.name, privateZone: false }).zoneId;
 
-    this.aRecord = new Route53Record(this, 'a', { zoneId: this.zoneId, name: props.domain, type: 'A', ttl, records: [props.ipv4Address] });
+    this.aRecord = new Route53Record(this, 'a', { zoneId: this.zoneId, name: props.domain, type: 'A', ttl, records: [props.ipv4Address], allowOverwrite });
     // Stateful: a new logical id would delete and re-create the live record.
     this.aRecord.overrideLogicalId('dns_a');
     if (props.ipv6Address !== undefined) {
-      this.aaaaRecord = new Route53Record(this, 'aaaa', { zoneId: this.zoneId, name: props.domain, type: 'AAAA', ttl, records: [props.ipv6Address] });
+      this.aaaaRecord = new Route53Record(this, 'aaaa', { zoneId: this.zoneId, name: props.domain, type: 'AAAA', ttl, records: [props.ipv6Address], allowOverwrite });
       this.aaaaRecord.overrideLogicalId('dns_aaaa');
     }
   }

@@ -6,7 +6,7 @@ const env: HostEnv = {
   PH_TRUST_BUNDLE_KEY: 'trust/client-ca-bundle.pem', PH_DATA_PREFIX: 'shared_data/', PH_PUBLIC_PREFIX: 'public/',
   PH_LE_BACKUP_PREFIX: 'letsencrypt/', PH_ACME_EMAIL: 'ops+le@example.org', PH_ACME_STAGING: 'false', PH_ACME_SERVER: '',
   PH_ISSUER: 'https://matls-auth.directory.energydata.org.uk/', PH_CLIENT_ID: 'client-1', PH_SCOPE: 'energydata',
-  PH_TLS_CERT_PARAM: '/p/cert', PH_TLS_KEY_PARAM: '/p/key', PH_APP_INSTANCES: '2', PH_AUTHZ_CACHE_SECONDS: '1', PH_HOST_CONFIG_PARAM: '/p/host-config',
+  PH_TLS_CERT_PARAM: '/p/cert', PH_TLS_KEY_PARAM: '/p/key', PH_APP_INSTANCES: '2', PH_AUTHZ_CACHE_SECONDS: '1', PH_DNS_WAIT_SECONDS: '1800', PH_HOST_CONFIG_PARAM: '/p/host-config',
 };
 
 describe('renderHostEnv', () => {

@@ -29,6 +29,7 @@ export interface HostEnv {
   readonly PH_TLS_KEY_PARAM: string;
   readonly PH_APP_INSTANCES: string;
   readonly PH_AUTHZ_CACHE_SECONDS: string;
+  readonly PH_DNS_WAIT_SECONDS: string;
   readonly PH_HOST_CONFIG_PARAM: string;
 }
 

@@ -13,6 +13,7 @@ import { Instance } from '@cdktf/provider-aws/lib/instance';
 import { SsmAssociation } from '@cdktf/provider-aws/lib/ssm-association';
 import type { ITerraformDependable } from 'cdktf';
 import type { Architecture } from '../../config/instance-architecture';
+import { ASSOCIATION_TIMEOUT_SECONDS, CLOUD_INIT_WAIT_SECONDS } from '../lib/host-timing';
 
 export const AMI_PARAMETER_PREFIX = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-';
 export const BOOTSTRAP_PATH = '/usr/local/sbin/provider-host-bootstrap';
@@ -45,10 +46,14 @@ export interface HostProps {
   readonly bootDependsOn: ITerraformDependable[];
 }
 
-/** The association's shell command: waits for first boot, then updates in place. */
+/**
+ * The association's shell command: waits (bounded) for first boot, then updates in place,
+ * or runs the setup when first boot did not complete. SSM stops it after
+ * ASSOCIATION_TIMEOUT_SECONDS, which covers the worst case of these waits.
+ */
 export function updateCommand(hashes: DeployHashes): string {
   return [
-    'cloud-init status --wait >/dev/null 2>&1 || true',
+    `timeout ${CLOUD_INIT_WAIT_SECONDS} cloud-init status --wait >/dev/null 2>&1 || true`,
     `${BOOTSTRAP_PATH} update --bundle-hash ${hashes.bundle} --data-hash ${hashes.data} --public-hash ${hashes.public} --trust-hash ${hashes.trust}`,
   ].join('\n');
 }
@@ -99,7 +104,7 @@ export class Host extends Construct {
       name: 'AWS-RunShellScript',
       associationName: `${props.namePrefix}-deploy`,
       targets: [{ key: 'InstanceIds', values: [this.instance.id] }],
-      parameters: { commands: updateCommand(props.deployHashes), executionTimeout: '3600' },
+      parameters: { commands: updateCommand(props.deployHashes), executionTimeout: String(ASSOCIATION_TIMEOUT_SECONDS) },
       dependsOn: props.deployDependsOn,
     });
   }

@@ -23,6 +23,11 @@ const ANYWHERE = [
 
 export class Network extends Construct {
   readonly securityGroup: SecurityGroup;
+  /**
+   * Creating a group removes AWS's default allow-all egress, so until these exist the
+   * host cannot reach dnf, S3 or SSM: the instance must depend on them.
+   */
+  readonly egressRules: VpcSecurityGroupEgressRule[] = [];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -44,10 +49,10 @@ export class Network extends Construct {
           securityGroupId: groupId, ipProtocol: 'tcp', fromPort: port, toPort: port, ...cidr,
           description: port === 80 ? 'HTTP: ACME challenges and redirect to HTTPS' : 'HTTPS: mutual TLS API',
         });
-        new VpcSecurityGroupEgressRule(this, `out-${port}-${suffix}`, {
+        this.egressRules.push(new VpcSecurityGroupEgressRule(this, `out-${port}-${suffix}`, {
           securityGroupId: groupId, ipProtocol: 'tcp', fromPort: port, toPort: port, ...cidr,
           description: port === 80 ? 'HTTP out: package mirrors, OCSP/CRL' : 'HTTPS out: AWS APIs, npm, ACME, authorization server',
-        });
+        }));
       }
     }
     sshCidrs.forEach((cidr, index) => {

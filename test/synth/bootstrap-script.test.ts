@@ -3,7 +3,7 @@
  * `aws` CLI (AWS is the one thing that cannot exist here) and for `npm -g`. Every
  * production path is redirected through the script's own PH_* variables.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../config/paths';
@@ -40,6 +40,23 @@ case "$1" in
 esac
 `;
 
+/**
+ * Stand-ins for rpm and dnf: installed packages are files under $FAKE_AWS/rpm; dnf
+ * fails while $FAKE_AWS/dnf-failures holds a count above 0 (a network blip).
+ */
+const RPM_STANDIN = `#!/bin/bash
+[ "$1" = -q ] && [ "$2" = --quiet ] && [ -f "$FAKE_AWS/rpm/$3" ]
+`;
+const DNF_STANDIN = `#!/bin/bash
+echo "dnf $*" >>"$FAKE_AWS/calls.log"
+failures=$(cat "$FAKE_AWS/dnf-failures" 2>/dev/null || echo 0)
+if [ "$failures" -gt 0 ]; then echo $((failures - 1)) >"$FAKE_AWS/dnf-failures"; echo "Curl error (6): Could not resolve host" >&2; exit 1; fi
+mkdir -p "$FAKE_AWS/rpm"
+for arg in "$@"; do case "$arg" in install|-y|--setopt=*) ;; *) touch "$FAKE_AWS/rpm/$arg" ;; esac; done
+`;
+
+const PACKAGES = 'nginx,certbot,nodejs22,tar,diffutils';
+
 const HOST_SCRIPT = (name: string) => `#!/bin/bash
 set -eu
 echo "${name} domain=$PH_DOMAIN release=$PH_RELEASE etc=$PH_ETC" >>"$PH_STATE/host-scripts.log"
@@ -54,13 +71,12 @@ interface Sandbox {
 function sandbox(): Sandbox {
   const root = tempDir('bootstrap');
   const fake = path.join(root, 'aws');
-  const bin = folderWith('bin', { aws: AWS_STANDIN, npm: NPM_STANDIN });
-  fs.chmodSync(path.join(bin, 'aws'), 0o755);
-  fs.chmodSync(path.join(bin, 'npm'), 0o755);
+  const bin = folderWith('bin', { aws: AWS_STANDIN, npm: NPM_STANDIN, rpm: RPM_STANDIN, dnf: DNF_STANDIN });
+  for (const command of ['aws', 'npm', 'rpm', 'dnf']) fs.chmodSync(path.join(bin, command), 0o755);
   const etc = path.join(root, 'etc');
   fs.mkdirSync(etc, { recursive: true });
   fs.mkdirSync(path.join(fake, 'ssm', path.dirname(PARAM)), { recursive: true });
-  fs.writeFileSync(path.join(etc, 'bootstrap.env'), `PH_REGION=eu-west-2\nPH_HOST_CONFIG_PARAM=${PARAM}\nPH_NODE_MAJOR=22\nPH_PM2_VERSION=7.0.4\n`);
+  fs.writeFileSync(path.join(etc, 'bootstrap.env'), `PH_REGION=eu-west-2\nPH_HOST_CONFIG_PARAM=${PARAM}\nPH_NODE_MAJOR=22\nPH_PM2_VERSION=7.0.4\nPH_PACKAGES=${PACKAGES}\nPH_PACKAGE_ATTEMPTS=3\n`);
   return {
     root,
     fake,
@@ -72,6 +88,7 @@ function sandbox(): Sandbox {
       PH_STATE: path.join(root, 'state'),
       PH_LOCK: path.join(root, 'bootstrap.lock'),
       PH_AWS_ATTEMPTS: '1',
+      PH_RETRY_SLEEP: '0',
     },
   };
 }
@@ -164,9 +181,86 @@ describe('host/bootstrap.sh', () => {
     expect(result.stderr).toContain(`cannot read SSM parameter ${PARAM}`);
   });
 
+  it('installs the packages with retries: a dnf failure at first boot (network blip) does not stop setup', () => {
+    const box = sandbox();
+    publish(box, 'pkg1');
+    fs.writeFileSync(path.join(box.fake, 'dnf-failures'), '2');
+    const result = run(box, 'setup');
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('installing packages: nginx certbot nodejs22 tar diffutils');
+    expect(result.stderr).toContain('attempt 2 of 3 failed: dnf; retrying');
+    expect(fs.readdirSync(path.join(box.fake, 'rpm')).sort()).toEqual(['certbot', 'diffutils', 'nginx', 'nodejs22', 'tar']);
+  });
+
+  it('a package step that keeps failing stops setup naming the packages, and the next run installs only what is missing', () => {
+    const box = sandbox();
+    publish(box, 'pkg2');
+    fs.mkdirSync(path.join(box.fake, 'rpm'));
+    fs.writeFileSync(path.join(box.fake, 'rpm', 'nginx'), '');
+    fs.writeFileSync(path.join(box.fake, 'dnf-failures'), '3');
+    const failed = run(box, 'setup');
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toContain("dnf could not install certbot nodejs22 tar diffutils after 3 attempts; the retry timer, the next deploy or 'sudo provider-host-bootstrap setup' tries again");
+    expect(fs.existsSync(path.join(box.root, 'state', 'host-scripts.log'))).toBe(false);
+
+    const deploy = run(box, 'update', '--bundle-hash', 'pkg2');
+    expect(deploy.status).toBe(0);
+    const calls = fs.readFileSync(path.join(box.fake, 'calls.log'), 'utf8').split('\n').filter((l) => l.startsWith('dnf '));
+    expect(calls[calls.length - 1]).toBe('dnf install -y --setopt=install_weak_deps=False certbot nodejs22 tar diffutils');
+    expect(hostLog(box)).toMatch(/^setup /);
+  });
+
+  it('installs nothing when every package is there', () => {
+    const box = sandbox();
+    publish(box, 'pkg3');
+    fs.mkdirSync(path.join(box.fake, 'rpm'));
+    for (const p of PACKAGES.split(',')) fs.writeFileSync(path.join(box.fake, 'rpm', p), '');
+    expect(run(box, 'setup').status).toBe(0);
+    expect(fs.readFileSync(path.join(box.fake, 'calls.log'), 'utf8')).not.toMatch(/^dnf /m);
+  });
+
+  it('retry-setup: runs setup while none has completed, then does nothing', () => {
+    const box = sandbox();
+    publish(box, 'retry1');
+    fs.writeFileSync(path.join(box.fake, 'ssm', PARAM), 'PH_BROKEN');
+    const first = run(box, 'setup');
+    expect(first.status).not.toBe(0);
+
+    publish(box, 'retry1');
+    const retried = run(box, 'retry-setup');
+    expect(retried.stderr).toContain('first-boot setup has not completed; trying it again');
+    expect(retried.status).toBe(0);
+    expect(hostLog(box)).toMatch(/^setup domain=example.energydata.org.uk release=retry1/);
+    expect(fs.existsSync(path.join(box.root, 'state', 'setup.done'))).toBe(true);
+
+    const again = run(box, 'retry-setup');
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain('setup has completed; nothing to retry');
+    expect(hostLog(box).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('retry-setup: leaves a run in progress alone instead of waiting for its lock', () => {
+    const box = sandbox();
+    publish(box, 'retry2');
+    const holder = spawn('flock', [path.join(box.root, 'bootstrap.lock'), 'sleep', '5'], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 3000;
+      while (!fs.existsSync(path.join(box.root, 'bootstrap.lock')) && Date.now() < deadline) execFileSync('sleep', ['0.05']);
+      execFileSync('sleep', ['0.2']);
+      const started = Date.now();
+      const result = run(box, 'retry-setup');
+      expect(result.status).toBe(0);
+      expect(result.stderr).toContain('another bootstrap run is in progress; nothing to retry now');
+      expect(Date.now() - started).toBeLessThan(4000);
+      expect(fs.existsSync(path.join(box.root, 'state', 'host-scripts.log'))).toBe(false);
+    } finally {
+      holder.kill();
+    }
+  });
+
   it('rejects unknown commands and options with usage', () => {
     const box = sandbox();
-    expect(run(box, 'deploy').stderr).toContain('usage: provider-host-bootstrap setup | update');
+    expect(run(box, 'deploy').stderr).toContain('usage: provider-host-bootstrap setup | retry-setup | update');
     publish(box, 'x1');
     expect(run(box, 'setup').status).toBe(0);
     expect(run(box, 'update', '--force').stderr).toContain('unknown option --force');

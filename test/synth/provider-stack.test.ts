@@ -29,6 +29,8 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import * as path from 'node:path';
 import { InputError } from '../../stacks/lib/input-error';
+import { ASSOCIATION_TIMEOUT_SECONDS, CLOUD_INIT_WAIT_SECONDS } from '../../stacks/lib/host-timing';
+import { stackTags } from '../../stacks/provider-stack';
 import { exampleConfig, folderWith, only, removeTempDirs, resources, synthStack, type Synthesized } from './support';
 
 Testing.setupJest();
@@ -53,8 +55,41 @@ describe('ProviderStack (example environment)', () => {
     it('targets the configured region and tags everything', () => {
       expect(synth.json).toHaveProviderWithProperties(AwsProvider, {
         region: 'eu-west-2',
-        default_tags: [{ tags: { Project: 'provider-host', Owner: 'data-team', Environment: 'example', ManagedBy: 'provider-host (cdktf)' } }],
+        default_tags: [{ tags: { Project: 'provider-host', Owner: 'data-team', Environment: 'example', ManagedBy: 'provider-host/cdktf' } }],
       });
+    });
+
+    it('requires a Terraform that has what the JSON uses, so an older one stops at init', () => {
+      expect(synth.doc.terraform.required_version).toBe('>= 1.5.0');
+    });
+  });
+
+  describe("AWS's tag rules, checked at synthesis", () => {
+    it('the example stack has no tag AWS would refuse', () => {
+      expect(synth.stack.awsRuleProblems()).toEqual([]);
+    });
+
+    it("a default tag IAM and SSM refuse (the old 'ManagedBy: provider-host (cdktf)') stops synthesis, naming each resource and the rule", () => {
+      const stack = synthStack().stack;
+      const aws = stack.node.findChild('aws') as AwsProvider;
+      aws.defaultTags = [{ tags: { ...stackTags(exampleConfig()), ManagedBy: 'provider-host (cdktf)' } }];
+      const problems = stack.awsRuleProblems();
+      const iamRole = Object.keys(resources(synth.doc, 'aws_iam_role'))[0];
+      expect(problems).toContain(
+        `aws_iam_role.${iamRole}: tag "ManagedBy" = "provider-host (cdktf)" is not a valid tag value: "(" and ")" are not allowed by IAM; use letters (any script), digits, spaces and _ . : / = + - @`,
+      );
+      expect(problems.some((p) => p.startsWith('aws_ssm_parameter.') && p.includes('not allowed by SSM'))).toBe(true);
+      // Resources Terraform does not tag are not reported.
+      expect(problems.some((p) => /^aws_(eip_association|iam_role_policy|route53_record)\./.test(p))).toBe(false);
+      expect(() => stack.checkAwsRules()).toThrow(InputError);
+      expect(() => stack.checkAwsRules()).toThrow(/^Stack example would be refused by AWS at apply:\n  - aws_/);
+    });
+
+    it("a resource's own tags count too, with its service's limits (EC2: values of at most 255 characters)", () => {
+      const stack = synthStack().stack;
+      stack.host.instance.tags = { Name: 'x'.repeat(256) };
+      const instance = Object.keys(resources(synth.doc, 'aws_instance'))[0];
+      expect(stack.awsRuleProblems()).toEqual([`aws_instance.${instance}: tag "Name" = "${'x'.repeat(256)}" is 256 characters long; a tag value may have at most 255 on EC2`]);
     });
   });
 
@@ -328,6 +363,7 @@ describe('ProviderStack (example environment)', () => {
         'PH_TLS_KEY_PARAM=/provider-host/example/transport-key',
         'PH_APP_INSTANCES=2',
         'PH_AUTHZ_CACHE_SECONDS=1',
+        'PH_DNS_WAIT_SECONDS=1800',
         'PH_HOST_CONFIG_PARAM=/provider-host/example/host-config',
         '',
       ]);
@@ -340,11 +376,36 @@ describe('ProviderStack (example environment)', () => {
         association_name: 'provider-example-deploy',
         targets: [{ key: 'InstanceIds', values: [expect.stringMatching(/^\$\{aws_instance\.[^.]+\.id\}$/)] }],
         parameters: {
-          commands: `cloud-init status --wait >/dev/null 2>&1 || true\n/usr/local/sbin/provider-host-bootstrap update --bundle-hash ${bundleHash} --data-hash ${dataHash} --public-hash ${publicHash} --trust-hash ${trustHash}`,
-          executionTimeout: '3600',
+          commands: `timeout ${CLOUD_INIT_WAIT_SECONDS} cloud-init status --wait >/dev/null 2>&1 || true\n/usr/local/sbin/provider-host-bootstrap update --bundle-hash ${bundleHash} --data-hash ${dataHash} --public-hash ${publicHash} --trust-hash ${trustHash}`,
+          executionTimeout: String(ASSOCIATION_TIMEOUT_SECONDS),
         },
       });
       expect((only(synth.doc, 'aws_ssm_association').depends_on as string[]).length).toBe(6);
+    });
+
+    it("gives the association time for the worst case: cloud-init's first setup, another run's lock, and a setup of its own with its DNS wait", () => {
+      const association = only(synth.doc, 'aws_ssm_association').parameters as { commands: string; executionTimeout: string };
+      const cloudInitWait = Number(/^timeout (\d+) cloud-init status --wait/.exec(association.commands)?.[1]);
+      const hostEnv = Object.fromEntries((only(synth.doc, 'aws_ssm_parameter').value as string).trim().split('\n').map((l) => l.split('=')));
+      const bootstrapEnv = Object.fromEntries(
+        (/PH_REGION=[\s\S]*?\n(?=  - path)/.exec(synth.stack.userData)?.[0] ?? '').trim().split('\n').map((l) => l.trim().split('=')),
+      );
+      const dnsWait = Number(hostEnv.PH_DNS_WAIT_SECONDS);
+      const lockWait = Number(bootstrapEnv.PH_LOCK_WAIT_SECONDS);
+      expect(dnsWait).toBe(1800);
+      expect(cloudInitWait).toBeGreaterThan(dnsWait);
+      expect(lockWait).toBeGreaterThan(dnsWait);
+      // Two setups (the first boot's, then the association's own), each with a DNS wait, plus the lock.
+      expect(Number(association.executionTimeout)).toBeGreaterThanOrEqual(cloudInitWait + lockWait + dnsWait + 300);
+      // AWS-RunShellScript's executionTimeout allows at most 172800 s.
+      expect(Number(association.executionTimeout)).toBeLessThanOrEqual(172800);
+    });
+
+    it('creates the instance only after its egress rules: a new group has no egress until they exist', () => {
+      const dependsOn = only(synth.doc, 'aws_instance').depends_on as string[];
+      const egress = Object.keys(resources(synth.doc, 'aws_vpc_security_group_egress_rule')).map((id) => `aws_vpc_security_group_egress_rule.${id}`);
+      expect(egress).toHaveLength(4);
+      for (const rule of egress) expect(dependsOn).toContain(rule);
     });
   });
 
@@ -356,6 +417,13 @@ describe('ProviderStack (example environment)', () => {
         zone_id: expect.stringMatching(/^\$\{data\.aws_route53_zone\.[^.]+\.zone_id\}$/),
       });
       expect(Object.keys(resources(synth.doc, 'aws_route53_record'))).toEqual(['dns_a']);
+      // An existing record for the name stops the deploy instead of being silently replaced.
+      expect(only(synth.doc, 'aws_route53_record').allow_overwrite).toBe(false);
+    });
+
+    it('takes over an existing record only when hostedZone.allowOverwrite says so', () => {
+      const { doc } = synthStack(exampleConfig({ hostedZone: { name: 'energydata.org.uk', allowOverwrite: true }, instance: { ipv6: true } }));
+      for (const record of Object.values(resources(doc, 'aws_route53_record'))) expect(record.allow_overwrite).toBe(true);
     });
 
     it('uses a zone id directly and adds AAAA when IPv6 is on', () => {
@@ -376,6 +444,8 @@ describe('ProviderStack (example environment)', () => {
       expect(out.instance_id.value).toBe(`\${aws_instance.${instance}.id}`);
       expect(out.bucket.value).toBe('${aws_s3_bucket.data_bucket.bucket}');
       expect(out.ssm_session_command.value).toBe(`aws ssm start-session --target \${aws_instance.${instance}.id} --region eu-west-2`);
+      const association = Object.keys(resources(synth.doc, 'aws_ssm_association'))[0];
+      expect(out.rerun_setup_command.value).toBe(`aws ssm start-associations-once --association-ids \${aws_ssm_association.${association}.association_id} --region eu-west-2`);
       for (const o of Object.values(out)) expect(o.description).toEqual(expect.any(String));
     });
   });

@@ -11,10 +11,13 @@ export interface ImdsStandin {
   /** Requests refused for lack of a valid token (an IMDSv1 call would count here). */
   readonly refused: () => number;
   readonly tokensIssued: () => number;
+  /** What public-ipv4 answers from now on; undefined: 404, as on an instance without one. */
+  setPublicIpv4(address: string | undefined): void;
   stop(): Promise<void>;
 }
 
-export async function startImdsStandin(publicIpv4: string): Promise<ImdsStandin> {
+export async function startImdsStandin(initialPublicIpv4: string | undefined): Promise<ImdsStandin> {
+  let publicIpv4 = initialPublicIpv4;
   const tokens = new Set<string>();
   let refused = 0;
   const server: Server = createServer((req, res) => {
@@ -29,7 +32,7 @@ export async function startImdsStandin(publicIpv4: string): Promise<ImdsStandin>
       res.writeHead(401).end();
       return;
     }
-    if (req.method === 'GET' && req.url === '/latest/meta-data/public-ipv4') {
+    if (req.method === 'GET' && req.url === '/latest/meta-data/public-ipv4' && publicIpv4 !== undefined) {
       res.end(publicIpv4);
       return;
     }
@@ -42,6 +45,9 @@ export async function startImdsStandin(publicIpv4: string): Promise<ImdsStandin>
     url: `http://127.0.0.1:${port}`,
     refused: () => refused,
     tokensIssued: () => tokens.size,
+    setPublicIpv4: (address) => {
+      publicIpv4 = address;
+    },
     stop: () => new Promise((resolveClose) => server.close(() => resolveClose())),
   };
 }

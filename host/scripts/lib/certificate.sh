@@ -81,21 +81,24 @@ resolve_ipv4() {
 }
 
 # Waits, bounded and logging its progress, until the domain resolves to this
-# host's public IPv4: the ACME server will connect to that address.
+# host's public IPv4: the ACME server will connect to that address. The address
+# is read again on every poll: the Elastic IP is associated after the instance
+# boots, replacing the one AWS gave it at launch (or giving it its first).
 wait_for_dns() {
   local ip addresses deadline=$((SECONDS + PH_DNS_WAIT_SECONDS))
-  ip=$(public_ipv4) || die "cannot read the public IPv4 from the instance metadata (IMDSv2 at $PH_IMDS_URL)"
-  [[ -n $ip ]] || die "the instance has no public IPv4 (is the Elastic IP associated?)"
+  local unknown="this host's public IP (none in the instance metadata yet)"
   while :; do
+    ip=$(public_ipv4 2>/dev/null) || ip=""
     addresses=$(resolve_ipv4 "$PH_DOMAIN" | paste -sd ' ' -)
-    if grep -qxF "$ip" < <(tr ' ' '\n' <<<"$addresses"); then
+    if [[ -n $ip ]] && grep -qxF "$ip" < <(tr ' ' '\n' <<<"$addresses"); then
       log "$PH_DOMAIN resolves to this host ($ip)"
       return 0
     fi
     if ((SECONDS >= deadline)); then
+      [[ -n $ip ]] || die "cannot read this host's public IPv4 from the instance metadata (IMDSv2 at $PH_IMDS_URL) after ${PH_DNS_WAIT_SECONDS}s; check that the Elastic IP is associated with the instance, then rerun: sudo provider-host-bootstrap setup"
       die "$PH_DOMAIN still resolves to '${addresses:-nothing}', not this host's public IP $ip, after ${PH_DNS_WAIT_SECONDS}s; check that the Route53 A record of $PH_DOMAIN points to $ip (the Elastic IP) and that the zone is delegated, then rerun: sudo provider-host-bootstrap setup"
     fi
-    log "waiting for $PH_DOMAIN to resolve to $ip (now: ${addresses:-nothing}); $((deadline - SECONDS))s left"
+    log "waiting for $PH_DOMAIN to resolve to ${ip:-$unknown} (now: ${addresses:-nothing}); $((deadline - SECONDS))s left"
     sleep "$PH_DNS_POLL_SECONDS"
   done
 }

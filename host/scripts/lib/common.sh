@@ -188,7 +188,7 @@ require_root() {
 require_commands() {
   local command missing=()
   for command in "$@"; do command -v "$command" >/dev/null 2>&1 || missing+=("$command"); done
-  ((${#missing[@]} == 0)) || die "missing command(s): ${missing[*]} (cloud-init installs them; see docs/host.md)"
+  ((${#missing[@]} == 0)) || die "missing command(s): ${missing[*]} (the bootstrap installs their packages with dnf on every run; try again with: sudo provider-host-bootstrap setup)"
 }
 
 nginx_cmd() {
