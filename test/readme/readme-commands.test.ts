@@ -26,6 +26,8 @@ const EXERCISED: Record<string, { by: string; contains: string }> = {
   'npm run build': { by: 'test/synth/npm-synth.test.ts', contains: "'synth'" },
   'node dist/provider-app/main.js --config provider.json': { by: 'provider-app/main.test.ts', contains: '--config' },
   'npm run bench': { by: 'bench/main.ts', contains: 'nginx static' },
+  // Against the AWS SDK's own client mocks: every check, good and failing.
+  'npm run preflight -- --env prod': { by: 'tools/preflight/preflight-cli.test.ts', contains: "['--env', 'prod']" },
 };
 
 /** Commands that need an AWS account or the deployed host; what they consume is tested by synth and the replica. */
