@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { App } from 'cdktf';
-import { ConfigError, environmentFile, loadEnvironment, type EnvironmentConfig } from './config/load';
+import { EnvironmentError, environmentFile, loadEnvironment, type EnvironmentConfig } from './config/load';
 import { checkEnvironmentSet } from './config/environment-set';
 import { DEFAULT_BUNDLE_DIR, ENVIRONMENTS_DIR } from './config/paths';
 import { InputError } from './stacks/lib/input-error';
@@ -24,7 +24,7 @@ export interface MainEnv {
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
 /**
- * Loads every requested environment; throws ConfigError on the first bad one, then on
+ * Loads every requested environment; throws EnvironmentError on the first bad one, then on
  * anything two of them would share (name, namePrefix, SSM names, domain, state file).
  */
 export function loadEnvironments(env: MainEnv): EnvironmentConfig[] {
@@ -37,10 +37,10 @@ export function loadEnvironments(env: MainEnv): EnvironmentConfig[] {
 }
 
 /** Builds one stack per environment into `app`. */
-export function buildApp(app: App, env: MainEnv): ProviderStack[] {
+export function buildStacks(app: App, env: MainEnv): ProviderStack[] {
   const bundleDir = env.PROVIDER_BUNDLE_DIR ?? DEFAULT_BUNDLE_DIR;
   if (!fs.existsSync(bundleDir)) {
-    throw new ConfigError(bundleDir, ['the host bundle folder does not exist; run "npm run bundle" first (or set PROVIDER_BUNDLE_DIR)']);
+    throw new EnvironmentError(bundleDir, ['the host bundle folder does not exist; run "npm run bundle" first (or set PROVIDER_BUNDLE_DIR)']);
   }
   const stacks = loadEnvironments(env).map((config) => new ProviderStack(app, config.name, { config, bundleDir }));
   for (const stack of stacks) stack.checkAwsRules();
@@ -50,10 +50,10 @@ export function buildApp(app: App, env: MainEnv): ProviderStack[] {
 if (require.main === module) {
   try {
     const app = new App();
-    buildApp(app, process.env);
+    buildStacks(app, process.env);
     app.synth();
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof InputError || error instanceof TemplateError) {
+    if (error instanceof EnvironmentError || error instanceof InputError || error instanceof TemplateError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }

@@ -3,7 +3,7 @@
  * holds once: one test per clash, exact messages naming the field, the value, both
  * environments and the fix.
  */
-import { ConfigError } from './load';
+import { EnvironmentError } from './load';
 import { checkEnvironmentSet, environmentClashes, type EnvironmentIdentity } from './environment-set';
 import { environmentSchema } from './schema';
 
@@ -116,13 +116,13 @@ describe('environments side by side', () => {
     ]);
   });
 
-  it('checkEnvironmentSet: one ConfigError with every clash, naming the files involved', () => {
+  it('checkEnvironmentSet: one EnvironmentError with every clash, naming the files involved', () => {
     const copy = (d: Record<string, any>) => {
       d.namePrefix = 'provider-prod';
       d.domain = 'data.energydata.org.uk';
     };
     expect(() => checkEnvironmentSet([env('prod', copy), env('staging', copy), env('dev')])).toThrow(
-      new ConfigError('/config/prod.yaml, /config/staging.yaml', [
+      new EnvironmentError('/config/prod.yaml, /config/staging.yaml', [
         'namePrefix: "provider-prod" is used by both "prod" (/config/prod.yaml) and "staging" (/config/staging.yaml); their IAM role and instance profile (account-wide, whatever the region), security group and SSM association names would collide; give each environment its own namePrefix',
         'domain: "data.energydata.org.uk" is used by both "prod" (/config/prod.yaml) and "staging" (/config/staging.yaml); they would claim the same DNS record (and certificate); give each environment its own domain',
       ]),

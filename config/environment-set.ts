@@ -15,7 +15,7 @@
  * A clash that only follows from another one (two environments with the same `name` and
  * the default `namePrefix` `provider-<name>`) is reported once, at its source.
  */
-import { ConfigError, type EnvironmentConfig } from './load';
+import { EnvironmentError, type EnvironmentConfig } from './load';
 import { defaultNamePrefix, defaultSecretParameter, defaultSsmPrefix } from './schema';
 
 /** The parts of an environment that must differ between environments. */
@@ -136,10 +136,10 @@ function clashes(given: readonly EnvironmentIdentity[]): Clash[] {
   return problems;
 }
 
-/** Throws one ConfigError listing every clash between `envs`, naming the files involved. */
+/** Throws one EnvironmentError listing every clash between `envs`, naming the files involved. */
 export function checkEnvironmentSet(envs: readonly EnvironmentIdentity[]): void {
   const found = clashes(envs);
   if (found.length === 0) return;
   const files = [...new Set(found.flatMap((clash) => clash.envs.map((env) => env.sourceFile)))];
-  throw new ConfigError(files.join(', '), found.map((clash) => clash.problem));
+  throw new EnvironmentError(files.join(', '), found.map((clash) => clash.problem));
 }

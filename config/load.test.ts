@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { ConfigError, environmentFile, loadEnvironment } from './load';
+import { EnvironmentError, environmentFile, loadEnvironment } from './load';
 import { ENVIRONMENTS_DIR, PROJECT_ROOT } from './paths';
 
 const EXAMPLES = path.join(PROJECT_ROOT, 'config', 'examples');
@@ -26,14 +26,14 @@ describe('loadEnvironment', () => {
     fs.writeFileSync(file, text);
     return file;
   };
-  const failure = (file: string): ConfigError => {
+  const failure = (file: string): EnvironmentError => {
     try {
       loadEnvironment(file);
     } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      return error as ConfigError;
+      expect(error).toBeInstanceOf(EnvironmentError);
+      return error as EnvironmentError;
     }
-    throw new Error('expected a ConfigError');
+    throw new Error('expected a EnvironmentError');
   };
 
   it('loads the built-in example environment', () => {

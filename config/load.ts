@@ -1,7 +1,7 @@
 /**
  * Reads one environment file (YAML or JSON), validates it against the schema and the
  * local files it names, and returns the typed configuration. Every failure becomes one
- * ConfigError listing each bad field as `<file>: <field>: <problem and fix>`.
+ * EnvironmentError listing each bad field as `<file>: <field>: <problem and fix>`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,13 +25,13 @@ export type EnvironmentConfig = Omit<ParsedEnvironment, 'content'> & {
   readonly sourceFile: string;
 };
 
-export class ConfigError extends Error {
+export class EnvironmentError extends Error {
   constructor(
     readonly file: string,
     readonly problems: readonly string[],
   ) {
     super(`Invalid configuration in ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
+    this.name = 'EnvironmentError';
   }
 }
 
@@ -40,7 +40,7 @@ const ENV_EXTENSIONS = ['.yaml', '.yml', '.json'];
 /** The file of a named environment in `dir` (config/environments). */
 export function environmentFile(dir: string, name: string): string {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) {
-    throw new ConfigError(dir, [`environment name ${JSON.stringify(name)} is not valid: use lower-case letters, digits and hyphens`]);
+    throw new EnvironmentError(dir, [`environment name ${JSON.stringify(name)} is not valid: use lower-case letters, digits and hyphens`]);
   }
   for (const ext of ENV_EXTENSIONS) {
     const candidate = path.join(dir, `${name}${ext}`);
@@ -49,23 +49,23 @@ export function environmentFile(dir: string, name: string): string {
   const known = fs.existsSync(dir)
     ? fs.readdirSync(dir).filter((f) => ENV_EXTENSIONS.includes(path.extname(f))).map((f) => path.basename(f, path.extname(f)))
     : [];
-  throw new ConfigError(dir, [`no environment ${JSON.stringify(name)} (${name}.yaml); known: ${known.join(', ') || 'none'}`]);
+  throw new EnvironmentError(dir, [`no environment ${JSON.stringify(name)} (${name}.yaml); known: ${known.join(', ') || 'none'}`]);
 }
 
-/** Reads, validates and resolves one environment file. Throws ConfigError. */
+/** Reads, validates and resolves one environment file. Throws EnvironmentError. */
 export function loadEnvironment(file: string): EnvironmentConfig {
   const absolute = path.resolve(file);
   let text: string;
   try {
     text = fs.readFileSync(absolute, 'utf8');
   } catch {
-    throw new ConfigError(absolute, ['cannot read the file; check the path']);
+    throw new EnvironmentError(absolute, ['cannot read the file; check the path']);
   }
   let raw: unknown;
   try {
     raw = absolute.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new ConfigError(absolute, [`not valid ${absolute.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`]);
+    throw new EnvironmentError(absolute, [`not valid ${absolute.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`]);
   }
   return parseEnvironment(raw, absolute);
 }
@@ -74,7 +74,7 @@ export function loadEnvironment(file: string): EnvironmentConfig {
 export function parseEnvironment(raw: unknown, file: string): EnvironmentConfig {
   const result = environmentSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(file, result.error.issues.map((issue) => describeIssue(issue, raw)));
+    throw new EnvironmentError(file, result.error.issues.map((issue) => describeIssue(issue, raw)));
   }
   const base = path.dirname(path.resolve(file));
   const { content, ...rest } = result.data;
@@ -84,7 +84,7 @@ export function parseEnvironment(raw: unknown, file: string): EnvironmentConfig 
     ...(content.publicDir !== undefined ? { publicDir: path.resolve(base, content.publicDir) } : {}),
   };
   const problems = checkContent(resolved);
-  if (problems.length > 0) throw new ConfigError(file, problems);
+  if (problems.length > 0) throw new EnvironmentError(file, problems);
   return { ...rest, content: resolved, sourceFile: path.resolve(file) };
 }
 

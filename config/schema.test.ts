@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, parseEnvironment, type EnvironmentConfig } from './load';
+import { EnvironmentError, parseEnvironment, type EnvironmentConfig } from './load';
 import { PROJECT_ROOT } from './paths';
 import { DEFAULT_ISSUER, DEFAULT_PM2_VERSION, environmentSchema } from './schema';
 
@@ -33,8 +33,8 @@ function problems(edit: (d: Record<string, any>) => void): string[] {
   try {
     parse(edit);
   } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
+    expect(error).toBeInstanceOf(EnvironmentError);
+    return [...(error as EnvironmentError).problems];
   }
   throw new Error('expected the configuration to be refused');
 }

@@ -8,16 +8,17 @@
  * restricted to shell-safe characters so that the file can be sourced unquoted.
  */
 import { z } from 'zod';
+import { HOST_SETTINGS } from '../contract/host-settings';
+import * as rule from '../contract/rules';
+import { DEFAULT_DOMAIN, DEFAULT_ISSUER, FQDN_RE, fqdn, httpsUrl, region, show, ssmName } from '../contract/rules';
 import { architectureOfInstanceType, type Architecture } from './instance-architecture';
 import { STRICTEST_TAG_RULE, TAG_CHARSET_TEXT, tagKeyProblems, tagValueProblems } from '../stacks/lib/aws-tag-rules';
 
-export const DEFAULT_DOMAIN = 'example.energydata.org.uk';
-export const DEFAULT_ISSUER = 'https://matls-auth.directory.energydata.org.uk/';
+export { DEFAULT_DOMAIN, DEFAULT_ISSUER };
 export const DEFAULT_INSTANCE_TYPE = 't4g.small';
 /** The PM2 version the tests run against (package.json); the host installs the same. */
 export const DEFAULT_PM2_VERSION = '7.0.4';
 
-const show = (value: unknown): string => JSON.stringify(value);
 
 /** The defaults derived from `name` (and `ssmPrefix`), applied by the schema's transform. */
 export const defaultNamePrefix = (name: string): string => `provider-${name}`;
@@ -29,37 +30,6 @@ const NAME_RE = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 const name = z
   .string()
   .regex(NAME_RE, { error: (i) => `${show(i.input)} is not a valid name: use 2-24 lower-case letters, digits and hyphens, starting with a letter` });
-
-const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-const region = z
-  .string()
-  .regex(REGION_RE, { error: (i) => `${show(i.input)} is not an AWS region code; use e.g. "eu-west-2"` });
-
-const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
-const FQDN_RE = new RegExp(`^(${LABEL}\\.)+[a-z]{2,63}$`);
-const fqdn = z
-  .string()
-  .regex(FQDN_RE, { error: (i) => `${show(i.input)} is not a lower-case fully qualified domain name; use e.g. "${DEFAULT_DOMAIN}" (no trailing dot, no scheme)` });
-
-/** Shell-safe: these characters need no quoting in `KEY=value` lines. */
-const SHELL_SAFE_RE = /^[A-Za-z0-9._:/@%+,=-]+$/;
-
-const SSM_NAME_RE = /^(\/[A-Za-z0-9_.-]+)+$/;
-const ssmName = z
-  .string()
-  .regex(SSM_NAME_RE, { error: (i) => `${show(i.input)} is not an SSM parameter path; use "/segment/segment" with letters, digits, "_", "." and "-"` });
-
-const httpsUrl = z
-  .string()
-  .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/, {
-    error: (i) => `${show(i.input)} is not an https URL without query or fragment; use e.g. "${DEFAULT_ISSUER}"`,
-  });
-
-const email = z
-  .string()
-  .regex(/^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$/, {
-    error: (i) => `${show(i.input)} is not an e-mail address; use e.g. "ops@example.org"`,
-  });
 
 const WORLD_CIDRS = new Set(['0.0.0.0/0', '::/0']);
 const cidr = z
@@ -151,7 +121,7 @@ const admin = z
 
 const acme = z
   .strictObject({
-    email: email.describe("Let's Encrypt account contact e-mail (expiry notices)."),
+    email: rule.email.describe("Let's Encrypt account contact e-mail (expiry notices)."),
     staging: z
       .boolean({ error: (i) => `${show(i.input)} is not a boolean; use true or false` })
       .default(false)
@@ -163,14 +133,8 @@ const acme = z
 const oauth = z
   .strictObject({
     issuer: httpsUrl.default(DEFAULT_ISSUER).describe('Authorization server issuer URL; its discovery document gives the introspection endpoint.'),
-    clientId: z
-      .string()
-      .regex(SHELL_SAFE_RE, { error: (i) => `${show(i.input)} is not a usable client id; use letters, digits and . _ : / @ % + , = -` })
-      .describe("The provider's own OAuth client id at the authorization server (used for introspection)."),
-    scope: z
-      .string()
-      .regex(/^[A-Za-z0-9._:\/-]+$/, { error: (i) => `${show(i.input)} is not a single scope token; use letters, digits and . _ : / -` })
-      .describe('The scope an access token must carry to read datasets.'),
+    clientId: rule.clientId.describe("The provider's own OAuth client id at the authorization server (used for introspection)."),
+    scope: rule.scope.describe('The scope an access token must carry to read datasets.'),
   })
   .describe('OAuth 2 / FAPI settings of the resource server.');
 
@@ -199,12 +163,8 @@ const content = z
 
 const app = z
   .strictObject({
-    instances: z
-      .number({ error: (i) => `${show(i.input)} is not a number; use an integer from 1 to 16` })
-      .int({ error: (i) => `${show(i.input)} is not a whole number; use an integer from 1 to 16` })
-      .min(1, { error: (i) => `${show(i.input)} is too few; use an integer from 1 to 16` })
-      .max(16, { error: (i) => `${show(i.input)} is too many for one host; use an integer from 1 to 16` })
-      .default(2)
+    instances: rule.appInstances
+      .default(HOST_SETTINGS.appInstances.default)
       .describe('PM2 cluster size of the provider app.'),
     nodeMajor: z
       .union([z.literal(20), z.literal(22), z.literal(24)], { error: (i) => `${show(i.input)} is not a Node.js major packaged by AL2023; use 20, 22 or 24` })
@@ -215,17 +175,18 @@ const app = z
       .regex(/^\d+\.\d+\.\d+$/, { error: (i) => `${show(i.input)} is not an exact version; use e.g. "${DEFAULT_PM2_VERSION}"` })
       .default(DEFAULT_PM2_VERSION)
       .describe('Exact PM2 version installed on the host with npm.'),
-    authzCacheSeconds: z
-      .number({ error: (i) => `${show(i.input)} is not a number of seconds; use an integer from 0 to 10` })
-      .int({ error: (i) => `${show(i.input)} is not a whole number of seconds; use an integer from 0 to 10` })
-      .min(0, { error: (i) => `${show(i.input)} is negative; use an integer from 0 to 10 (0: every dataset read asks the app)` })
-      .max(10, { error: (i) => `${show(i.input)} is too long for a reused authorisation; use an integer from 0 to 10` })
-      .default(1)
+    authzCacheSeconds: rule.authzCacheSeconds
+      .default(HOST_SETTINGS.authzCacheSeconds.default)
       .describe(
         "How long nginx may reuse the app's decision for the same client certificate, token and dataset (never past the token's exp or the certificate's notAfter); a revoked token or a stricter manifest takes effect this much later. 0: every dataset read asks the app.",
       ),
   })
-  .default({ instances: 2, nodeMajor: 22, pm2Version: DEFAULT_PM2_VERSION, authzCacheSeconds: 1 })
+  .default({
+    instances: HOST_SETTINGS.appInstances.default,
+    nodeMajor: 22,
+    pm2Version: DEFAULT_PM2_VERSION,
+    authzCacheSeconds: HOST_SETTINGS.authzCacheSeconds.default,
+  })
   .describe('The provider app on the host.');
 
 const storage = z

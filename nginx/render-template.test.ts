@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { builtHostRenderer } from '../testing/host-renderer';
 import { placeholdersOf, renderTemplate, TemplateError } from './render-template';
 
-const RENDER_SH = resolve(__dirname, '..', 'host', 'scripts', 'lib', 'render.sh');
 
 interface Case {
   readonly name: string;
@@ -47,13 +47,14 @@ const cases: Case[] = [
   { name: 'fails on an upper-case placeholder', template: 'a={{A}}', values: {}, error: 'malformed' },
 ];
 
-function renderWithBash(template: string, values: Record<string, string>): { stdout: string; stderr: string; status: number | null } {
-  const dir = mkdtempSync(join(tmpdir(), 'render-sh-'));
+/** The same table through the program shipped to the host (`host-render template`), built as the bundle builds it. */
+function renderOnHost(template: string, values: Record<string, string>): { stdout: string; stderr: string; status: number | null } {
+  const dir = mkdtempSync(join(tmpdir(), 'render-host-'));
   try {
     const file = join(dir, 'site.tmpl');
     writeFileSync(file, template);
     const args = Object.entries(values).map(([name, value]) => `${name}=${value}`);
-    const result = spawnSync('bash', ['-c', 'source "$0" && render_template "$@"', RENDER_SH, file, ...args], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [builtHostRenderer(), 'template', file, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     return { stdout: result.stdout, stderr: result.stderr, status: result.status };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -118,9 +119,9 @@ describe('renderTemplate (TypeScript)', () => {
   });
 });
 
-describe('render_template (bash, shipped to the host)', () => {
+describe('host-render template (the renderer shipped to the host)', () => {
   it.each(cases)('$name', ({ template, values, output, error }) => {
-    const result = renderWithBash(template, values);
+    const result = renderOnHost(template, values);
     if (error !== undefined) {
       expect(result.status).not.toBe(0);
       expect(result.stderr).toContain(error);

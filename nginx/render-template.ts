@@ -9,9 +9,9 @@
  * that could inject configuration (see `SAFE_VALUE`). Values are inserted in one
  * pass and never re-scanned.
  *
- * `host/scripts/lib/render.sh` implements the same rules in bash for the host
- * (stopping at the first problem, without blocks); `render-template.test.ts` runs
- * one table of cases against both.
+ * The host runs this very code (host/render/host-render.ts, shipped in the bundle);
+ * `render-template.test.ts` runs one table of cases against it and against the
+ * shipped program.
  */
 import { readFileSync } from 'node:fs';
 

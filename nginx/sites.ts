@@ -1,11 +1,17 @@
 /**
- * The two nginx sites and the values they need, typed. The host scripts
- * render the same templates with `host/scripts/lib/render.sh`; this module is
- * what TypeScript callers (tests, the replica, the dev sandbox) use.
+ * The two nginx sites and the values they need, typed: the one mapping from values to
+ * placeholders, used on the host (host/render/host-render.ts, shipped in the bundle)
+ * and by the tests, the replica and the dev sandbox.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderTemplateFile } from './render-template';
+
+/**
+ * The internal location of the mTLS site from which nginx sends a dataset the app
+ * allowed (`X-Accel-Redirect: /_datasets/<name>.csv`): the app's accelRedirectPrefix.
+ */
+export const DATASETS_LOCATION = '/_datasets/';
 
 /** Values of the bootstrap (HTTP-only, ACME) site. */
 export interface BootstrapSiteValues {
@@ -58,12 +64,13 @@ export function nginxSourceDir(): string {
   return found;
 }
 
-export function renderBootstrapSite(values: BootstrapSiteValues): string {
-  return renderTemplateFile(join(nginxSourceDir(), 'templates', 'bootstrap-site.conf.tmpl'), bootstrapPlaceholders(values));
+/** `templatesDir`: the folder of the `.conf.tmpl` files (the bundle's `nginx/templates` on the host). */
+export function renderBootstrapSite(values: BootstrapSiteValues, templatesDir = join(nginxSourceDir(), 'templates')): string {
+  return renderTemplateFile(join(templatesDir, 'bootstrap-site.conf.tmpl'), bootstrapPlaceholders(values));
 }
 
-export function renderMtlsSite(values: MtlsSiteValues): string {
-  return renderTemplateFile(join(nginxSourceDir(), 'templates', 'mtls-site.conf.tmpl'), {
+export function renderMtlsSite(values: MtlsSiteValues, templatesDir = join(nginxSourceDir(), 'templates')): string {
+  return renderTemplateFile(join(templatesDir, 'mtls-site.conf.tmpl'), {
     ...bootstrapPlaceholders(values),
     https_listen_v4: values.httpsListenV4,
     https_listen_v6: values.httpsListenV6,

@@ -4,16 +4,17 @@ import { basename, dirname } from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { DatasetCache } from './dataset-cache';
-import { accelRedirectTarget, CSV_CONTENT_TYPE, datasetNameFromPath, listDatasets, type DatasetFile } from './datasets';
-import { HttpError, sendError } from './errors';
-import { AuthorizationServerUnavailable, type Introspector } from './introspection';
-import { createCachedDecision } from './cached-decision';
+import { accelRedirectTarget, CSV_CONTENT_TYPE, listDatasets, type DatasetFile } from './datasets';
+import { DecisionPipeline, type AllowedRead, type Caller } from './decision/pipeline';
+import { ROUTES } from './decision/routes';
+import { HttpError, writeError } from './errors';
+import type { Introspector } from './introspection';
 import { createFastPath } from './fast-path';
 import { createNginxAuthz } from './nginx-authz';
-import { ManifestError, ManifestStore } from './manifest';
+import { ManifestStore } from './manifest';
 import { ClientCertificateCache } from './middleware/client-cert-cache';
 import { accessLog } from './middleware/access-log';
-import { authenticate, checkPolicy, type AuthContext } from './middleware/auth';
+import { authenticate, authorizeRead } from './middleware/auth';
 import { fapiHeaders } from './middleware/fapi-headers';
 
 /** Everything the app needs, built by the caller: importing this module does no I/O. */
@@ -42,25 +43,31 @@ export interface AppDeps {
   readonly isDraining?: () => boolean;
 }
 
-/** Caches shared by the Express app and the fast path. */
+/** The decision pipeline and its caches, shared by the Express app, nginx's subrequest and the fast path. */
 interface SharedState {
-  readonly manifest: ManifestStore;
   readonly datasets: DatasetCache;
-  readonly certificates: ClientCertificateCache;
+  readonly pipeline: DecisionPipeline;
 }
 
 function sharedState(deps: AppDeps): SharedState {
   const ttlMs = deps.dataCacheTtlMs ?? 0;
-  const state = {
-    manifest: new ManifestStore(deps.dataDir, deps.scope, { ttlMs }),
-    datasets: new DatasetCache(deps.dataDir, { ttlMs }),
-    certificates: new ClientCertificateCache(),
-  };
+  const manifest = new ManifestStore(deps.dataDir, deps.scope, { ttlMs });
+  const datasets = new DatasetCache(deps.dataDir, { ttlMs });
   if (ttlMs > 0) clearOnSwap(deps.dataDir, () => {
-    state.datasets.clear();
-    state.manifest.clear();
+    datasets.clear();
+    manifest.clear();
   });
-  return state;
+  const pipeline = new DecisionPipeline({
+    introspector: deps.introspector,
+    certificates: new ClientCertificateCache(),
+    manifest,
+    datasets,
+    clientCertHeader: deps.clientCertHeader,
+    clockSkewSeconds: deps.clockSkewSeconds,
+    retryAfterSeconds: deps.retryAfterSeconds,
+    now: deps.now ?? Date.now,
+  });
+  return { datasets, pipeline };
 }
 
 /**
@@ -93,18 +100,15 @@ export function createApp(deps: AppDeps): Express {
 export function createRequestHandler(deps: AppDeps): RequestListener {
   const shared = sharedState(deps);
   const app = buildApp(deps, shared);
-  const now = deps.now ?? Date.now;
-  const decide = createCachedDecision({
-    introspector: deps.introspector,
-    certificates: shared.certificates,
-    datasets: shared.datasets,
-    manifest: shared.manifest,
-    clientCertHeader: deps.clientCertHeader,
-    clockSkewSeconds: deps.clockSkewSeconds,
-    now,
+  const { pipeline } = shared;
+  const authz = createNginxAuthz({
+    logger: deps.logger,
+    pipeline,
+    nginxSendsFiles: deps.accelRedirectPrefix !== undefined,
+    cacheSeconds: deps.authzCacheSeconds ?? 0,
+    now: deps.now ?? Date.now,
   });
-  const authz = createNginxAuthz({ logger: deps.logger, decide, nginxSendsFiles: deps.accelRedirectPrefix !== undefined, cacheSeconds: deps.authzCacheSeconds ?? 0, now });
-  const fast = deps.accelRedirectPrefix ? createFastPath({ logger: deps.logger, decide, accelRedirectPrefix: deps.accelRedirectPrefix }) : () => false;
+  const fast = deps.accelRedirectPrefix ? createFastPath({ logger: deps.logger, pipeline, accelRedirectPrefix: deps.accelRedirectPrefix }) : () => false;
   return (req, res) => {
     if (!authz(req, res) && !fast(req, res)) app(req, res);
   };
@@ -115,15 +119,7 @@ function buildApp(deps: AppDeps, shared: SharedState): Express {
   const startedAt = Date.now();
   app.disable('x-powered-by');
   const dataCacheTtlMs = deps.dataCacheTtlMs ?? 0;
-  const { manifest, datasets } = shared;
-  const auth = authenticate({
-    introspector: deps.introspector,
-    clientCertHeader: deps.clientCertHeader,
-    clockSkewSeconds: deps.clockSkewSeconds,
-    retryAfterSeconds: deps.retryAfterSeconds,
-    now: deps.now,
-    certificates: shared.certificates,
-  });
+  const { datasets, pipeline } = shared;
 
   app.use(fapiHeaders);
   app.use(accessLog(deps.logger));
@@ -132,22 +128,17 @@ function buildApp(deps: AppDeps, shared: SharedState): Express {
     next();
   });
 
-  app.get('/ping', (_req, res) => {
+  app.get(ROUTES.ping, (_req, res) => {
     res.set('Cache-Control', 'no-store');
     res.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) });
   });
 
-  app.get('/datasets', auth, async (_req, res, next) => {
+  app.get(ROUTES.datasets, authenticate(pipeline), async (_req, res, next) => {
     try {
-      const caller = res.locals.auth as AuthContext;
+      const caller = res.locals.caller as Caller;
       const visible = [];
       for (const file of await listDatasets(deps.dataDir)) {
-        try {
-          checkPolicy(caller, await manifest.policyFor(file.name));
-        } catch (error) {
-          if (error instanceof HttpError) continue;
-          throw error;
-        }
+        if (!(await pipeline.mayRead(caller, file.name, res.locals))) continue;
         visible.push({ name: file.name, size: file.stat.size, modified: file.stat.mtime.toISOString(), path: `/${file.name}` });
       }
       res.set('Cache-Control', 'no-store');
@@ -157,53 +148,45 @@ function buildApp(deps: AppDeps, shared: SharedState): Express {
     }
   });
 
-  app.get('/:dataset', auth, async (req, res, next) => {
-    try {
-      const name = datasetNameFromPath(req.params.dataset as string);
-      res.locals.dataset = name;
-      checkPolicy(res.locals.auth as AuthContext, await manifest.policyFor(name));
-      const file = await datasets.resolve(name);
-      if (!file) throw new HttpError(404, 'not_found', 'no such dataset');
-      res.set('Content-Type', CSV_CONTENT_TYPE);
-      res.set('Cache-Control', 'private, no-cache');
-      if (deps.accelRedirectPrefix) {
-        // nginx serves the body (sendfile, Range, conditional requests) from its internal location.
-        res.set('X-Accel-Redirect', accelRedirectTarget(deps.accelRedirectPrefix, name));
-        res.status(200).end();
-        return;
-      }
-      const send = (target: DatasetFile, retry: boolean) =>
-        // `send` streams with constant memory and handles HEAD, ETag/Last-Modified,
-        // If-None-Match/If-Modified-Since/If-Range and byte ranges.
-        res.sendFile(target.path, { dotfiles: 'allow', etag: true, lastModified: true, acceptRanges: true, cacheControl: false }, (error) => {
-          if (!error) return;
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'ECONNABORTED' || code === 'ECONNRESET' || res.headersSent) return;
-          if (retry && (code === 'ENOENT' || code === 'ENOTDIR')) {
-            // The cached path went away (its data tree was replaced and pruned): resolve afresh, once.
-            datasets.resolve(name, true).then((again) => (again ? send(again, false) : next(new HttpError(404, 'not_found', 'no such dataset'))), next);
-            return;
-          }
-          const status = (error as { status?: number }).status;
-          if (status === 416) {
-            res.set('Content-Range', `bytes */${target.stat.size}`);
-            next(new HttpError(416, 'invalid_request', 'the requested range is outside the dataset'));
-          } else if (status === 412) {
-            next(new HttpError(412, 'invalid_request', 'a precondition of the request failed'));
-          } else {
-            next(new HttpError(404, 'not_found', 'no such dataset'));
-          }
-        });
-      send(file, dataCacheTtlMs > 0);
-    } catch (error) {
-      next(error);
+  app.get('/:dataset', authorizeRead(pipeline), (_req, res, next) => {
+    const { name, file } = res.locals.read as AllowedRead;
+    res.set('Content-Type', CSV_CONTENT_TYPE);
+    res.set('Cache-Control', 'private, no-cache');
+    if (deps.accelRedirectPrefix) {
+      // nginx serves the body (sendfile, Range, conditional requests) from its internal location.
+      res.set('X-Accel-Redirect', accelRedirectTarget(deps.accelRedirectPrefix, name));
+      res.status(200).end();
+      return;
     }
+    const send = (target: DatasetFile, retry: boolean) =>
+      // `send` streams with constant memory and handles HEAD, ETag/Last-Modified,
+      // If-None-Match/If-Modified-Since/If-Range and byte ranges.
+      res.sendFile(target.path, { dotfiles: 'allow', etag: true, lastModified: true, acceptRanges: true, cacheControl: false }, (error) => {
+        if (!error) return;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ECONNABORTED' || code === 'ECONNRESET' || res.headersSent) return;
+        if (retry && (code === 'ENOENT' || code === 'ENOTDIR')) {
+          // The cached path went away (its data tree was replaced and pruned): resolve afresh, once.
+          datasets.resolve(name, true).then((again) => (again ? send(again, false) : next(new HttpError(404, 'not_found', 'no such dataset'))), next);
+          return;
+        }
+        const status = (error as { status?: number }).status;
+        if (status === 416) {
+          res.set('Content-Range', `bytes */${target.stat.size}`);
+          next(new HttpError(416, 'invalid_request', 'the requested range is outside the dataset'));
+        } else if (status === 412) {
+          next(new HttpError(412, 'invalid_request', 'a precondition of the request failed'));
+        } else {
+          next(new HttpError(404, 'not_found', 'no such dataset'));
+        }
+      });
+    send(file, dataCacheTtlMs > 0);
   });
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new HttpError(404, 'not_found', 'no such resource')));
 
-  // One error handler for everything: known refusals render as RFC 6750 JSON; anything
-  // else is logged and answered without details.
+  // One error handler for everything: refusals render as RFC 6750 JSON; anything else is
+  // logged and answered without details.
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
       next(error);
@@ -211,19 +194,14 @@ function buildApp(deps: AppDeps, shared: SharedState): Express {
     }
     let http: HttpError;
     if (error instanceof HttpError) http = error;
-    else if (error instanceof AuthorizationServerUnavailable) {
-      http = new HttpError(503, 'temporarily_unavailable', 'the authorization server is unavailable; retry later', { retryAfterSeconds: deps.retryAfterSeconds });
-    } else if (error instanceof ManifestError) {
-      res.locals.log?.error({ reason: error.message }, 'dataset manifest is invalid');
-      http = new HttpError(503, 'temporarily_unavailable', 'the dataset policy is being updated; retry later', { retryAfterSeconds: deps.retryAfterSeconds });
-    } else if (isClientError(error)) {
+    else if (isClientError(error)) {
       http = new HttpError(400, 'invalid_request', 'the request could not be parsed');
     } else {
       res.locals.log?.error({ err: { message: (error as Error)?.message, name: (error as Error)?.name } }, 'unexpected error');
       http = new HttpError(500, 'server_error', 'internal error');
     }
     res.locals.errorDescription = http.description;
-    sendError(res, http);
+    writeError(res, http);
   });
 
   return app;

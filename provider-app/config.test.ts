@@ -32,7 +32,7 @@ describe('provider config', () => {
     const lines = problems({ ...valid, issuer: 'http://auth.example.com', clientId: '', tlsKey: undefined, introspectionCacheTtlSeconds: -1, surprise: true });
     expect(lines).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^config issuer: must be an https:\/\/ URL/),
+        expect.stringMatching(/^config issuer: "http:\/\/auth.example.com" is not an https URL/),
         expect.stringMatching(/^config clientId: /),
         expect.stringMatching(/^config tlsKey: /),
         expect.stringMatching(/^config introspectionCacheTtlSeconds: /),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { HOST_SETTINGS } from '../contract/host-settings';
 
 const filePath = z.string().min(1, 'must be a non-empty file path');
 
@@ -16,14 +17,12 @@ export const providerConfigSchema = z
       .default('0660')
       .describe('Permissions of the socket file: owner and group (nginx is put in the group) may connect.'),
     dataDir: filePath.describe('Folder holding the datasets (<name>.csv) and the optional manifest.json.'),
-    issuer: z.url({ protocol: /^https$/, error: 'must be an https:// URL (the authorization server issuer)' }).describe('Authorization server issuer; discovery is at <issuer>/.well-known/openid-configuration.'),
-    clientId: z.string().min(1).describe("The provider's own OAuth client id, used for introspection."),
+    issuer: HOST_SETTINGS.issuer.rule.describe('Authorization server issuer; discovery is at <issuer>/.well-known/openid-configuration.'),
+    clientId: HOST_SETTINGS.clientId.rule.describe("The provider's own OAuth client id, used for introspection."),
     tlsCert: filePath.describe("PEM file: the provider's transport certificate (mTLS client auth to the authorization server)."),
     tlsKey: filePath.describe('PEM file: the private key of tlsCert.'),
     tlsCa: filePath.optional().describe("PEM file: extra CA trusted for the authorization server's TLS (added to the system roots)."),
-    scope: z
-      .string()
-      .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a single OAuth scope token')
+    scope: HOST_SETTINGS.scope.rule
       .optional()
       .describe('Scope every dataset requires unless the manifest says otherwise. Without it, only datasets whose manifest entry names scopes are served (fail closed).'),
     clientCertHeader: z
@@ -52,12 +51,8 @@ export const providerConfigSchema = z
       .max(10000)
       .default(1000)
       .describe('How long a dataset lookup (real path, stat) and the manifest check are reused; a data swap is seen at most this late (0 = check every request).'),
-    authzCacheSeconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(10)
-      .default(1)
+    authzCacheSeconds: HOST_SETTINGS.authzCacheSeconds.rule
+      .default(HOST_SETTINGS.authzCacheSeconds.default)
       .describe(
         "How long nginx may reuse the app's answer to its authorization subrequest for the same certificate, token and dataset path (X-Accel-Expires; never past the token's exp or the certificate's notAfter). 0 = every dataset read asks the app.",
       ),

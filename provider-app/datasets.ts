@@ -1,20 +1,6 @@
 import { promises as fs, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
-import { HttpError } from './errors';
-
-/**
- * Dataset names: letters, digits, `_` and `-`, optionally dot-separated parts; no leading
- * dot, no `..`, no slash, no NUL, at most 128 characters. Everything else is refused
- * before the file system is touched.
- */
-export const DATASET_NAME = /^(?=.{1,128}$)[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$/;
-
-/** `/<name>` and `/<name>.csv` both name `<dataDir>/<name>.csv`. */
-export function datasetNameFromPath(segment: string): string {
-  const name = segment.endsWith('.csv') ? segment.slice(0, -'.csv'.length) : segment;
-  if (!DATASET_NAME.test(name)) throw new HttpError(404, 'not_found', 'no such dataset');
-  return name;
-}
+import { isDatasetName } from './decision/routes';
 
 export interface DatasetFile {
   readonly name: string;
@@ -28,7 +14,8 @@ export interface DatasetFile {
  * when their target stays inside the folder. Undefined when there is no such dataset.
  */
 export async function resolveDataset(dataDir: string, name: string): Promise<DatasetFile | undefined> {
-  if (!DATASET_NAME.test(name)) return undefined;
+  // Here too, and not only at the routes: a listed file name reaches the disk through this.
+  if (!isDatasetName(name)) return undefined;
   let root: string;
   let path: string;
   try {

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { CachedDecision } from './cached-decision';
 import { accelRedirectTarget, CSV_CONTENT_TYPE } from './datasets';
+import type { DecisionPipeline } from './decision/pipeline';
 import { logAccessWhenDone } from './middleware/access-log';
 import { interactionIdFor } from './middleware/fapi-headers';
 
 export interface FastPathDeps {
   readonly logger: Logger;
-  readonly decide: CachedDecision;
+  readonly pipeline: DecisionPipeline;
   readonly accelRedirectPrefix: string;
 }
 
@@ -15,7 +15,7 @@ export interface FastPathDeps {
  * Answers the one request that dominates traffic — an authorised `GET /<name>` in
  * X-Accel-Redirect mode whose token, policy and dataset are all already cached — without
  * Express, whose per-request overhead was about two thirds of the app's CPU. The decision is
- * `createCachedDecision`'s: the same checks on the same cached data the Express path uses.
+ * the pipeline's cache-only mode: the same steps on the same cached data the Express path uses.
  * Anything else — a refusal, a cache miss, a query string, another method or route —
  * returns false having written nothing, and Express handles the request from the start, as
  * if this did not exist.
@@ -23,11 +23,12 @@ export interface FastPathDeps {
 export function createFastPath(deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     if (req.method !== 'GET') return false;
-    const allowed = deps.decide(req.url ?? '', req.headers);
+    const path = req.url ?? '';
+    const allowed = deps.pipeline.decideFromCache(path, req.headers);
     if (!allowed) return false;
-    const { name, auth } = allowed;
+    const { name, caller } = allowed;
     const interactionId = interactionIdFor(req.headers['x-fapi-interaction-id']);
-    logAccessWhenDone(deps.logger, req, res, interactionId, allowed.path, () => ({ clientId: auth.clientId, certSubject: auth.certSubject, dataset: name }));
+    logAccessWhenDone(deps.logger, req, res, interactionId, path, () => ({ clientId: caller.clientId, certSubject: caller.certSubject, dataset: name }));
     res.statusCode = 200;
     res.setHeader('x-fapi-interaction-id', interactionId);
     res.setHeader('Content-Type', CSV_CONTENT_TYPE);

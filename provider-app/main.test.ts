@@ -50,7 +50,7 @@ describe('provider-app main', () => {
     const lines = stderr.trim().split('\n');
     expect(lines).toEqual(
       expect.arrayContaining([
-        'provider-app: config issuer: must be an https:// URL (the authorization server issuer)',
+        'provider-app: config issuer: "http://x" is not an https URL without query or fragment; use e.g. "https://matls-auth.directory.energydata.org.uk/"',
         expect.stringMatching(/^provider-app: config socket: give exactly one of "socket"/),
       ]),
     );

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { AccessPolicy } from './middleware/auth';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -22,6 +21,14 @@ export const manifestSchema = z.strictObject({
 });
 
 export type Manifest = z.output<typeof manifestSchema>;
+
+/** What one dataset demands beyond a valid bound token. */
+export interface AccessPolicy {
+  /** Every one of these scopes (case-insensitive). */
+  readonly scopes: readonly string[];
+  /** When present, only these client ids. */
+  readonly clientIds?: readonly string[];
+}
 
 /** The manifest is present but broken: fail closed (the caller answers 503 and logs it). */
 export class ManifestError extends Error {
@@ -99,7 +106,7 @@ export class ManifestStore {
 
   /**
    * The policy for one dataset: its manifest entry's scopes, else the default scope. With
-   * neither the policy has no scopes, which `checkPolicy` refuses (fail closed).
+   * neither the policy has no scopes, which the decision pipeline refuses (fail closed).
    */
   async policyFor(name: string): Promise<AccessPolicy> {
     return this.policyIn(await this.load(), name);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { AllowedRead, CachedDecision } from './cached-decision';
+import type { Caller, DecisionPipeline } from './decision/pipeline';
 import { interactionIdFor } from './middleware/fapi-headers';
 
 /**
@@ -20,7 +20,7 @@ export const AUTHZ_HEADERS = {
 
 export interface NginxAuthzDeps {
   readonly logger: Logger;
-  readonly decide: CachedDecision;
+  readonly pipeline: DecisionPipeline;
   /** False when the app streams files itself: nginx must then pass every read to the app. */
   readonly nginxSendsFiles: boolean;
   /** Longest nginx may reuse an allowed answer (X-Accel-Expires); 0: never. */
@@ -43,16 +43,16 @@ export function authorizationDigest(authorization: string): string {
  * How long nginx may reuse the answer: at most `cacheSeconds`, and never up to the second
  * the token or the certificate expires (the cache counts whole seconds).
  */
-export function reuseSeconds(allowed: AllowedRead, cacheSeconds: number, nowMs: number): number {
-  const tokenLeft = allowed.tokenExpiresAt - Math.ceil(nowMs / 1000);
-  const certificateLeft = Math.floor((allowed.certificateExpiresAt - nowMs) / 1000);
+export function reuseSeconds(caller: Pick<Caller, 'tokenExpiresAt' | 'certificateExpiresAt'>, cacheSeconds: number, nowMs: number): number {
+  const tokenLeft = caller.tokenExpiresAt - Math.ceil(nowMs / 1000);
+  const certificateLeft = Math.floor((caller.certificateExpiresAt - nowMs) / 1000);
   return Math.max(0, Math.min(cacheSeconds, tokenLeft - 1, certificateLeft - 1));
 }
 
 /**
  * Answers nginx's authorization subrequest from cached data only (never a call to the
  * authorization server): 204 with the dataset's file name, the caller's client id and the
- * token digest when `createCachedDecision` allows the read, else 403 — "ask the app" — and
+ * token digest when the pipeline's cache-only mode allows the read, else 403 — "ask the app" — and
  * nginx passes the consumer's request itself to the app, whose full path decides, explains
  * the refusal (RFC 6750) and fills the caches. Returns false for any other request.
  */
@@ -62,7 +62,7 @@ export function createNginxAuthz(deps: NginxAuthzDeps): (req: IncomingMessage, r
     const original = req.headers['x-original-uri'];
     const authorization = req.headers.authorization;
     const asked = deps.nginxSendsFiles && (req.method === 'GET' || req.method === 'HEAD') && typeof original === 'string' && typeof authorization === 'string';
-    const allowed = asked ? deps.decide(original, req.headers) : undefined;
+    const allowed = asked ? deps.pipeline.decideFromCache(original, req.headers) : undefined;
     const digest = allowed ? md5OrUndefined(authorization as string) : undefined;
     if (!allowed || digest === undefined) {
       res.statusCode = 403;
@@ -71,10 +71,11 @@ export function createNginxAuthz(deps: NginxAuthzDeps): (req: IncomingMessage, r
       res.end();
       return true;
     }
-    const seconds = reuseSeconds(allowed, deps.cacheSeconds, deps.now());
+    const { caller, name } = allowed;
+    const seconds = reuseSeconds(caller, deps.cacheSeconds, deps.now());
     res.statusCode = 204;
-    res.setHeader(AUTHZ_HEADERS.file, `${allowed.name}.csv`);
-    res.setHeader(AUTHZ_HEADERS.clientId, allowed.auth.clientId ?? '');
+    res.setHeader(AUTHZ_HEADERS.file, `${name}.csv`);
+    res.setHeader(AUTHZ_HEADERS.clientId, caller.clientId ?? '');
     res.setHeader(AUTHZ_HEADERS.tokenDigest, digest);
     res.setHeader('X-Accel-Expires', String(seconds));
     res.end();
@@ -84,14 +85,14 @@ export function createNginxAuthz(deps: NginxAuthzDeps): (req: IncomingMessage, r
         interactionId: interactionIdFor(req.headers['x-fapi-interaction-id']),
         access: true,
         method: 'GET',
-        path: allowed.path,
+        path: original,
         status: 204,
         // nginx sends the file (and reuses this answer for reuseSeconds); its access log has each request.
         via: 'nginx auth_request',
         reuseSeconds: seconds,
-        clientId: allowed.auth.clientId,
-        certSubject: allowed.auth.certSubject,
-        dataset: allowed.name,
+        clientId: caller.clientId,
+        certSubject: caller.certSubject,
+        dataset: name,
       },
       'request',
     );

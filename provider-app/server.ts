@@ -1,12 +1,12 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { createServer, STATUS_CODES, type Server } from 'node:http';
+import { createServer, IncomingMessage, ServerResponse, type RequestListener, type Server } from 'node:http';
 import { connect } from 'node:net';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { HttpError, writeError } from './errors';
 
 export type ListenTarget = { readonly socket: string; readonly socketMode: number } | { readonly port: number; readonly host: string };
 
@@ -89,25 +89,24 @@ export function answerClientError(error: NodeJS.ErrnoException & { reason?: unkn
   }
   const status = CLIENT_ERROR_STATUS[code] ?? 400;
   const description = CLIENT_ERROR_DESCRIPTION[status]!;
-  const body = JSON.stringify({ error: 'invalid_request', error_description: description });
   const interactionId = randomUUID();
-  const head = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
-    `Date: ${new Date().toUTCString()}`,
-    `x-fapi-interaction-id: ${interactionId}`,
-    'Cache-Control: no-store',
-    'Pragma: no-cache',
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
-  ];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+  // A response of its own on the connection, written by the app's error writer. A response
+  // still waiting for its turn gives the connection up: it is closed after this answer.
+  const connection = socket as Socket;
+  inFlight?.detachSocket(connection);
+  const res = new ServerResponse(new IncomingMessage(connection));
+  res.shouldKeepAlive = false; // Node then adds Connection: close, after the headers set here.
+  res.setHeader('Date', new Date().toUTCString());
+  res.setHeader('x-fapi-interaction-id', interactionId);
+  res.assignSocket(connection);
+  res.once('finish', () => socket.end(() => socket.destroy()));
+  writeError(res, new HttpError(status, 'invalid_request', description));
   logger.warn(
     {
       interactionId,
       access: true,
       status,
-      bytes: Buffer.byteLength(body),
+      bytes: Number(res.getHeader('content-length')),
       error: description,
       // llhttp's code and fixed reason text ("Unexpected whitespace after header value"), no request data.
       parseError: code,

@@ -17,12 +17,13 @@ import { Dns } from './constructs/dns';
 import { Host } from './constructs/host';
 import { HostConfig } from './constructs/host-config';
 import { Network } from './constructs/network';
-import { PREFIXES, Storage } from './constructs/storage';
+import { Storage } from './constructs/storage';
+import { BUCKET_LAYOUT } from '../contract/bucket-layout';
 import { renderUserData } from './user-data';
 import { synthesizedTagProblems } from './lib/aws-tag-rules';
 import { InputError } from './lib/input-error';
 import { REQUIRED_TERRAFORM_VERSION } from './lib/terraform-version';
-import { HOST_TIMING } from './lib/host-timing';
+import { HOST_TIMING } from '../contract/host-timing';
 
 /** Who manages the resources, as a tag value AWS accepts on every service (no parentheses). */
 export const MANAGED_BY = 'provider-host/cdktf';
@@ -102,27 +103,27 @@ export class ProviderStack extends TerraformStack {
     const hostConfigParameter = `${config.ssmPrefix}/host-config`;
     this.hostConfig = new HostConfig(this, 'host-config', {
       parameterName: hostConfigParameter,
-      env: {
-        PH_DOMAIN: config.domain,
-        PH_REGION: config.region,
-        PH_BUCKET: this.storage.bucket.bucket,
-        PH_BUNDLE_KEY: this.storage.bundleKey,
-        PH_TRUST_BUNDLE_KEY: this.storage.trustBundleKey,
-        PH_DATA_PREFIX: PREFIXES.data,
-        PH_PUBLIC_PREFIX: PREFIXES.public,
-        PH_LE_BACKUP_PREFIX: PREFIXES.letsencrypt,
-        PH_ACME_EMAIL: config.acme.email,
-        PH_ACME_STAGING: config.acme.staging ? 'true' : 'false',
-        PH_ACME_SERVER: config.acme.server ?? '',
-        PH_ISSUER: config.oauth.issuer,
-        PH_CLIENT_ID: config.oauth.clientId,
-        PH_SCOPE: config.oauth.scope,
-        PH_TLS_CERT_PARAM: config.secrets.tlsCertParameter,
-        PH_TLS_KEY_PARAM: config.secrets.tlsKeyParameter,
-        PH_APP_INSTANCES: String(config.app.instances),
-        PH_AUTHZ_CACHE_SECONDS: String(config.app.authzCacheSeconds),
-        PH_DNS_WAIT_SECONDS: String(HOST_TIMING.dnsWaitSeconds),
-        PH_HOST_CONFIG_PARAM: hostConfigParameter,
+      settings: {
+        domain: config.domain,
+        region: config.region,
+        bucket: this.storage.bucket.bucket,
+        bundleKey: this.storage.bundleKey,
+        trustBundleKey: BUCKET_LAYOUT.trustBundleKey,
+        dataPrefix: BUCKET_LAYOUT.data,
+        publicPrefix: BUCKET_LAYOUT.public,
+        leBackupPrefix: BUCKET_LAYOUT.letsencrypt,
+        acmeEmail: config.acme.email,
+        acmeStaging: config.acme.staging,
+        acmeServer: config.acme.server,
+        issuer: config.oauth.issuer,
+        clientId: config.oauth.clientId,
+        scope: config.oauth.scope,
+        tlsCertParam: config.secrets.tlsCertParameter,
+        tlsKeyParam: config.secrets.tlsKeyParameter,
+        appInstances: config.app.instances,
+        authzCacheSeconds: config.app.authzCacheSeconds,
+        dnsWaitSeconds: HOST_TIMING.dnsWaitSeconds,
+        hostConfigParam: hostConfigParameter,
       },
     });
 
@@ -133,8 +134,8 @@ export class ProviderStack extends TerraformStack {
       region: config.region,
       accountId,
       bucketArn: this.storage.bucket.arn,
-      readPrefixes: [PREFIXES.bundles, PREFIXES.trust, PREFIXES.data, PREFIXES.public, PREFIXES.letsencrypt],
-      writePrefix: PREFIXES.letsencrypt,
+      readPrefixes: [BUCKET_LAYOUT.bundles, BUCKET_LAYOUT.trust, BUCKET_LAYOUT.data, BUCKET_LAYOUT.public, BUCKET_LAYOUT.letsencrypt],
+      writePrefix: BUCKET_LAYOUT.letsencrypt,
       parameterArns: [...secretArns, this.hostConfig.parameter.arn],
       secretParameterArns: secretArns,
       ...(config.secrets.kmsKeyArn !== undefined ? { kmsKeyArn: config.secrets.kmsKeyArn } : {}),

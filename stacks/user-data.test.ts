@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PROJECT_ROOT } from '../config/paths';
-import { HOST_TIMING, LOCK_WAIT_SECONDS } from './lib/host-timing';
+import { HOST_TIMING, LOCK_WAIT_SECONDS } from '../contract/host-timing';
 import { hostPackages, renderUserData, USER_DATA_LIMIT_BYTES, type UserDataProps } from './user-data';
 
 const TEMPLATE = path.join(PROJECT_ROOT, 'host', 'cloud-init.yaml');

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from './lib/input-error';
-import { HOST_TIMING, LOCK_WAIT_SECONDS } from './lib/host-timing';
+import { HOST_TIMING, LOCK_WAIT_SECONDS } from '../contract/host-timing';
 import { renderTemplate } from '../nginx/render-template';
 
 /**

@@ -14,7 +14,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib/certificate.sh"
 
 main() {
-  load_host_env
   set_defaults
   log "certificate deployed for ${RENEWED_DOMAINS:-$PH_DOMAIN}"
   # During the first issuance nginx still runs the bootstrap site: reloading is harmless.

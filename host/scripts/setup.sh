@@ -22,7 +22,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 main() {
   require_root
-  load_host_env
   set_defaults
   require_commands "$PH_NGINX_BIN" "$PH_CERTBOT" "$PH_NODE" "$PH_PM2" "$PH_AWS" curl tar cmp runuser
   log "setting up $PH_DOMAIN from $PH_CURRENT"

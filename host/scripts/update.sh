@@ -13,7 +13,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 main() {
   require_root
-  load_host_env
   set_defaults
   require_commands "$PH_NGINX_BIN" "$PH_NODE" "$PH_PM2" "$PH_AWS"
   have_certificate || die "no certificate at $PH_LE_LIVE: run setup.sh first"

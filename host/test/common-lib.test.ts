@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { builtHostRenderer } from '../../testing/host-renderer';
 
 const COMMON = resolve(__dirname, '..', 'scripts', 'lib', 'common.sh');
 let dir: string;
@@ -20,23 +21,51 @@ function bash(script: string, env: Record<string, string> = {}) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('load_host_env', () => {
-  it('exports PH_ values from host.env', () => {
-    writeFileSync(join(dir, 'host.env'), 'PH_DOMAIN=provider.example.com\nPH_APP_INSTANCES=3\n');
-    expect(bash('load_host_env; echo "$PH_DOMAIN $PH_APP_INSTANCES"').stdout).toBe('provider.example.com 3\n');
+/** A host.env the stack could have written (contract/host-settings.ts). */
+const HOST_ENV = [
+  'PH_DOMAIN=provider.example.com', 'PH_REGION=eu-west-2', 'PH_BUCKET=bucket-1', 'PH_BUNDLE_KEY=bundles/abc.zip',
+  'PH_ISSUER=https://issuer.example.com/', 'PH_CLIENT_ID=client-1', 'PH_SCOPE=energydata',
+  'PH_TLS_CERT_PARAM=/p/cert', 'PH_TLS_KEY_PARAM=/p/key', 'PH_APP_INSTANCES=3', 'PH_HOST_CONFIG_PARAM=/p/host-config',
+].join('\n');
+
+describe('set_defaults: the host settings, through the shipped renderer', () => {
+  const settings = (script: string, env: Record<string, string> = {}) => bash(`set_defaults; ${script}`, { PH_RENDER: builtHostRenderer(), PH_NODE: process.execPath, ...env });
+
+  it('exports the settings of host.env, and the contract defaults for those it leaves out', () => {
+    writeFileSync(join(dir, 'host.env'), `${HOST_ENV}\n`);
+    const result = settings('echo "$PH_DOMAIN $PH_APP_INSTANCES $PH_AUTHZ_CACHE_SECONDS $PH_TRUST_BUNDLE_KEY $PH_ACME_STAGING"');
+    expect(result.stderr).not.toMatch(/host-render|ERROR/);
+    expect(result.stdout).toBe('provider.example.com 3 1 trust/client-ca-bundle.pem false\n');
   });
 
   it('lets the caller environment win over host.env (the replica points paths elsewhere)', () => {
-    writeFileSync(join(dir, 'host.env'), 'PH_DOMAIN=provider.example.com\n');
-    expect(bash('load_host_env; echo "$PH_DOMAIN"', { PH_DOMAIN: 'other.example.com' }).stdout).toBe('other.example.com\n');
+    writeFileSync(join(dir, 'host.env'), `${HOST_ENV}\n`);
+    expect(settings('echo "$PH_DOMAIN"', { PH_DOMAIN: 'other.example.com' }).stdout).toBe('other.example.com\n');
   });
 
-  it('refuses a line that is not PH_KEY=shell-safe-value, naming it', () => {
-    writeFileSync(join(dir, 'host.env'), 'PH_DOMAIN=$(touch pwned)\n');
-    const result = bash('load_host_env; echo loaded');
+  it('refuses a line that is not PH_KEY=shell-safe-value, naming it, and runs nothing from it', () => {
+    writeFileSync(join(dir, 'host.env'), `${HOST_ENV}\nPH_SCOPE=$(touch ${join(dir, 'pwned')})\n`);
+    const result = settings('echo loaded');
     expect(result.status).not.toBe(0);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain("line 'PH_DOMAIN=$(touch pwned)' is not PH_KEY=shell-safe-value");
+    expect(result.stderr).toContain(`host-render: ${join(dir, 'host.env')}:12: not PH_KEY=shell-safe-value`);
+    expect(result.stderr).toContain('ERROR: the host settings are not valid (above)');
+    expect(readdirSync(dir)).not.toContain('pwned');
+  });
+
+  it('names a value its rule refuses, and a setting that is missing, with the fix', () => {
+    writeFileSync(join(dir, 'host.env'), `${HOST_ENV.replace('PH_APP_INSTANCES=3', 'PH_APP_INSTANCES=99').replace('PH_SCOPE=energydata\n', '')}\n`);
+    const result = settings('echo loaded');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('PH_APP_INSTANCES (appInstances): 99 is too many for one host; use an integer from 1 to 16');
+    expect(result.stderr).toContain('PH_SCOPE (scope): is missing; the stack writes it (deploy again)');
+  });
+
+  it('says which bundle file is missing when there is no renderer', () => {
+    writeFileSync(join(dir, 'host.env'), `${HOST_ENV}\n`);
+    const result = settings('echo loaded', { PH_RENDER: join(dir, 'nope.js'), PH_CURRENT: dir });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(`ERROR: the bundle at ${dir} has no renderer (${join(dir, 'nope.js')}); deploy a complete bundle`);
   });
 });
 

@@ -97,7 +97,12 @@ beforeEach(() => {
   env = {
     PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`,
     PH_DOMAIN: DOMAIN,
+    PH_REGION: 'eu-west-2',
     PH_BUCKET: 'bucket',
+    PH_BUNDLE_KEY: 'bundles/test.zip',
+    PH_TRUST_BUNDLE_KEY: 'trust/ca-bundle.pem',
+    PH_SCOPE: 'energydata',
+    PH_HOST_CONFIG_PARAM: '/provider/host-config',
     PH_ISSUER: 'https://issuer.example.test',
     PH_CLIENT_ID: 'provider',
     PH_TLS_CERT_PARAM: '/provider/tls-cert',

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { builtHostRenderer } from '../../testing/host-renderer';
 
 export const REPO = resolve(__dirname, '..', '..');
 export const SCRIPTS = join(REPO, 'host', 'scripts');
@@ -126,6 +127,8 @@ export function writeBundle(dir: string, mainJs: string): void {
   for (const part of ['nginx/snippets', 'nginx/errors', 'nginx/templates', 'host/systemd']) {
     cpSync(join(REPO, part), join(dir, part), { recursive: true });
   }
+  mkdirSync(join(dir, 'dist', 'host'), { recursive: true });
+  cpSync(builtHostRenderer(), join(dir, 'dist', 'host', 'host-render.js'));
   mkdirSync(join(dir, 'provider-app'), { recursive: true });
   cpSync(join(REPO, 'provider-app', 'ecosystem.config.js'), join(dir, 'provider-app', 'ecosystem.config.js'));
   setAppCode(dir, mainJs);

@@ -4,6 +4,7 @@
  * (lib/common.sh), ensure_pm2_startup (lib/app.sh) and install_renewal_timer
  * (lib/renewal.sh), with systemctl, pm2 and nginx stand-ins that record argv.
  */
+import { builtHostRenderer } from '../../testing/host-renderer';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +161,9 @@ describe('ensure_pm2_startup with systemd', () => {
       PH_LE_DIR: '/etc/letsencrypt',
       PH_LE_WORK_DIR: '/var/lib/letsencrypt',
       PH_LE_LOGS_DIR: '/var/log/letsencrypt',
+      // The unit is rendered by the shipped renderer.
+      PH_RENDER: builtHostRenderer(),
+      PH_NODE: process.execPath,
     });
   });
 

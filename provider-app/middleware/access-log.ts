@@ -17,7 +17,7 @@ export interface AccessFacts {
  * path is logged, never the query string or headers: they may carry credentials.
  *
  * `bytes` is the body the app answered with, from its Content-Length (every body the app
- * writes sets it: `send` for files and ranges, `sendError` for errors, `res.json`); 0 for
+ * writes sets it: `send` for files and ranges, `writeError` for errors, `res.json`); 0 for
  * HEAD, 304 and an X-Accel-Redirect answer, whose body nginx sends (nginx's access log has
  * those bytes). With `completed: false` the client went away before the end.
  */

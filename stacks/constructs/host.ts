@@ -13,7 +13,7 @@ import { Instance } from '@cdktf/provider-aws/lib/instance';
 import { SsmAssociation } from '@cdktf/provider-aws/lib/ssm-association';
 import type { ITerraformDependable } from 'cdktf';
 import type { Architecture } from '../../config/instance-architecture';
-import { ASSOCIATION_TIMEOUT_SECONDS, CLOUD_INIT_WAIT_SECONDS } from '../lib/host-timing';
+import { ASSOCIATION_TIMEOUT_SECONDS, CLOUD_INIT_WAIT_SECONDS } from '../../contract/host-timing';
 
 export const AMI_PARAMETER_PREFIX = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-';
 export const BOOTSTRAP_PATH = '/usr/local/sbin/provider-host-bootstrap';

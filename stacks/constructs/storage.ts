@@ -22,17 +22,10 @@ import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versionin
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { hashDirectory, hashFile, hashFiles, listFiles } from '../lib/content-hash';
 import { InputError } from '../lib/input-error';
+import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
 
-/** Bucket prefixes; the IAM policy grants by these. */
-export const PREFIXES = {
-  bundles: 'bundles/',
-  trust: 'trust/',
-  data: 'shared_data/',
-  public: 'public/',
-  letsencrypt: 'letsencrypt/',
-} as const;
-
-export const TRUST_BUNDLE_KEY = `${PREFIXES.trust}client-ca-bundle.pem`;
+/** Bucket prefixes (contract/bucket-layout.ts); the IAM policy grants by these. */
+const PREFIXES = BUCKET_LAYOUT;
 
 export interface StorageProps {
   /** Prefix of the bucket name (Terraform appends a unique suffix). */
@@ -82,7 +75,7 @@ export class Storage extends Construct {
   /** S3 key of the zipped host bundle: `bundles/<hash>.zip`. */
   readonly bundleKey: string;
   readonly bundleHash: string;
-  readonly trustBundleKey = TRUST_BUNDLE_KEY;
+  readonly trustBundleKey = BUCKET_LAYOUT.trustBundleKey;
   readonly trustHash: string;
   readonly dataHash: string;
   readonly publicHash: string;

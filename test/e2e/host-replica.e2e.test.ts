@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
 import { mtlsRequest, type MtlsRequestOptions } from '../../tools/replica/mtls-request';
 import { REPLICA_SCOPE, sampleDatasets, startProviderReplica, type ProviderReplica } from '../../tools/replica/provider-replica';
 import { Traffic, type TrafficResult } from '../../tools/replica/traffic';
@@ -377,13 +378,13 @@ describe('a trust bundle update', () => {
     const { replica, pki, foreignClient, foreignRootPem } = provider;
     const foreign = { cert: foreignClient.certPem, key: foreignClient.keyPem };
     expectStatus(await get(`/${DATASET}`, foreign), 400);
-    replica.putObject('trust/ca-bundle.pem', pki.caBundlePem + foreignRootPem);
+    replica.putObject(BUCKET_LAYOUT.trustBundleKey, pki.caBundlePem + foreignRootPem);
     const update = await replica.runHostScript('update');
     expect(update.code).toBe(0);
     expect(update.output).toContain('trust-bundle.pem');
     // Past nginx now: the app refuses the token, bound to the consumer's certificate.
     expect(await statusSoon(`/${DATASET}`, foreign, 401)).toBe(401);
-    replica.putObject('trust/ca-bundle.pem', pki.caBundlePem);
+    replica.putObject(BUCKET_LAYOUT.trustBundleKey, pki.caBundlePem);
     expect((await replica.runHostScript('update')).code).toBe(0);
     expect(await statusSoon(`/${DATASET}`, foreign, 400)).toBe(400);
   });

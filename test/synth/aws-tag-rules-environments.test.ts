@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Testing } from 'cdktf';
-import { buildApp } from '../../main';
+import { buildStacks } from '../../main';
 import { ENVIRONMENTS_DIR } from '../../config/paths';
 import { synthesizedTagProblems, type TaggedTerraform } from '../../stacks/lib/aws-tag-rules';
 import { ProviderStack } from '../../stacks/provider-stack';
@@ -21,7 +21,7 @@ it('there are example environments to check', () => {
 
 it.each(environments)('environment %s: every tag of the synthesized JSON is valid for its service', (name) => {
   const app = new App({ outdir: tempDir('tags-out') });
-  const [stack] = buildApp(app, { PROVIDER_ENV: name, PROVIDER_BUNDLE_DIR: fixtureBundle() });
+  const [stack] = buildStacks(app, { PROVIDER_ENV: name, PROVIDER_BUNDLE_DIR: fixtureBundle() });
   const doc = JSON.parse(Testing.synth(stack)) as TaggedTerraform & { provider: { aws: { default_tags: { tags: Record<string, string> }[] }[] } };
   expect(Object.keys(doc.provider.aws[0].default_tags[0].tags)).toEqual(expect.arrayContaining(['Environment', 'ManagedBy']));
   expect(synthesizedTagProblems(doc)).toEqual([]);
@@ -30,7 +30,7 @@ it.each(environments)('environment %s: every tag of the synthesized JSON is vali
 it('main.ts checks every stack it builds against the rules before synthesis', () => {
   const check = jest.spyOn(ProviderStack.prototype, 'checkAwsRules');
   try {
-    buildApp(new App({ outdir: tempDir('tags-main') }), { PROVIDER_ENV: 'example', PROVIDER_BUNDLE_DIR: fixtureBundle() });
+    buildStacks(new App({ outdir: tempDir('tags-main') }), { PROVIDER_ENV: 'example', PROVIDER_BUNDLE_DIR: fixtureBundle() });
     expect(check).toHaveBeenCalledTimes(1);
   } finally {
     check.mockRestore();

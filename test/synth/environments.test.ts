@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Testing } from 'cdktf';
 import { stringify } from 'yaml';
-import { buildApp, loadEnvironments } from '../../main';
-import { ConfigError } from '../../config/load';
+import { buildStacks, loadEnvironments } from '../../main';
+import { EnvironmentError } from '../../config/load';
 import { ProviderStack } from '../../stacks/provider-stack';
 import { PROJECT_ROOT } from '../../config/paths';
 import { exampleConfig, exampleDocument, EXAMPLE_FILE, fixtureBundle, only, removeTempDirs, tempDir, type TerraformJson } from './support';
@@ -56,7 +56,7 @@ describe('main.ts', () => {
     const a = environmentFileWith('alpha', { domain: 'alpha.energydata.org.uk' });
     const b = environmentFileWith('beta', { domain: 'beta.energydata.org.uk', region: 'eu-west-1' });
     const app = new App({ outdir: tempDir('main-out') });
-    const stacks = buildApp(app, { PROVIDER_CONFIG: `${a},${b}`, PROVIDER_BUNDLE_DIR: fixtureBundle() });
+    const stacks = buildStacks(app, { PROVIDER_CONFIG: `${a},${b}`, PROVIDER_BUNDLE_DIR: fixtureBundle() });
     expect(stacks.map((s) => s.node.id)).toEqual(['alpha', 'beta']);
     app.synth();
     expect(fs.existsSync(path.join(app.outdir, 'stacks', 'alpha', 'cdk.tf.json'))).toBe(true);
@@ -71,8 +71,8 @@ describe('main.ts', () => {
 
   it('names a missing bundle folder and how to build it', () => {
     const missing = path.join(tempDir('nobundle'), 'host-bundle');
-    expect(() => buildApp(new App({ outdir: tempDir('o') }), { PROVIDER_BUNDLE_DIR: missing })).toThrow(ConfigError);
-    expect(() => buildApp(new App({ outdir: tempDir('o') }), { PROVIDER_BUNDLE_DIR: missing })).toThrow(/run "npm run bundle" first/);
+    expect(() => buildStacks(new App({ outdir: tempDir('o') }), { PROVIDER_BUNDLE_DIR: missing })).toThrow(EnvironmentError);
+    expect(() => buildStacks(new App({ outdir: tempDir('o') }), { PROVIDER_BUNDLE_DIR: missing })).toThrow(/run "npm run bundle" first/);
   });
 
   it('names an unknown environment', () => {

@@ -29,7 +29,7 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import * as path from 'node:path';
 import { InputError } from '../../stacks/lib/input-error';
-import { ASSOCIATION_TIMEOUT_SECONDS, CLOUD_INIT_WAIT_SECONDS } from '../../stacks/lib/host-timing';
+import { ASSOCIATION_TIMEOUT_SECONDS, CLOUD_INIT_WAIT_SECONDS } from '../../contract/host-timing';
 import { stackTags } from '../../stacks/provider-stack';
 import { exampleConfig, folderWith, only, removeTempDirs, resources, synthStack, type Synthesized } from './support';
 
@@ -355,7 +355,6 @@ describe('ProviderStack (example environment)', () => {
         'PH_LE_BACKUP_PREFIX=letsencrypt/',
         'PH_ACME_EMAIL=ops@example.org',
         'PH_ACME_STAGING=true',
-        'PH_ACME_SERVER=',
         'PH_ISSUER=https://matls-auth.directory.energydata.org.uk/',
         'PH_CLIENT_ID=example-provider-client-id',
         'PH_SCOPE=energydata',

@@ -13,6 +13,7 @@ function fixtureProject(): string {
     'provider-app/ecosystem.config.js': 'module.exports = { apps: [{ name: "provider" }] };\n',
     'provider-app/app.test.ts': 'never shipped\n',
     'host/scripts/setup.sh': '#!/bin/bash\necho setup\n',
+    'host/render/host-render.ts': "import { greeting } from '../../provider-app/greeting';\nconsole.log(greeting('renderer'));\n",
     'host/scripts/setup.test.ts': 'never shipped\n',
     'nginx/templates/mtls.conf': 'server { listen {{port}}; }\n',
     'nginx/.editor-backup': 'never shipped\n',
@@ -43,6 +44,9 @@ describe('buildHostBundle', () => {
 
     expect(execFileSync(process.execPath, [path.join(out, 'dist/provider-app/main.js')], { encoding: 'utf8' })).toBe('hello bundle\n');
     expect(fs.existsSync(path.join(out, 'dist/provider-app/greeting.js'))).toBe(false);
+    // The host's renderer, one file too, runnable without node_modules.
+    expect(execFileSync(process.execPath, [path.join(out, 'dist/host/host-render.js')], { encoding: 'utf8' })).toBe('hello renderer\n');
+    expect(fs.existsSync(path.join(out, 'host/render/host-render.ts'))).toBe(false);
     expect(fs.readFileSync(path.join(out, 'provider-app/ecosystem.config.js'), 'utf8')).toContain('provider');
     expect(fs.existsSync(path.join(out, 'provider-app/app.test.ts'))).toBe(false);
     expect(fs.readFileSync(path.join(out, 'nginx/templates/mtls.conf'), 'utf8')).toBe('server { listen {{port}}; }\n');

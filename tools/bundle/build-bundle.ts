@@ -5,6 +5,7 @@
  *   <out>/nginx/...                          nginx templates, snippets, renderer
  *   <out>/provider-app/ecosystem.config.js   PM2 file (starts ../dist/provider-app/main.js)
  *   <out>/dist/provider-app/main.js          the app, one esbuild file
+ *   <out>/dist/host/host-render.js           the host's renderer (host/render), one esbuild file
  *   <out>/VERSION                            content hash of all of the above
  */
 import * as fs from 'node:fs';
@@ -43,7 +44,7 @@ export async function buildHostBundle(options: BundleOptions): Promise<BundleRes
   const { root, outDir, target = 'node20' } = options;
   const entry = path.join(root, 'provider-app', 'main.ts');
   const ecosystem = path.join(root, 'provider-app', 'ecosystem.config.js');
-  const missing = [entry, ecosystem, path.join(root, 'host'), path.join(root, 'nginx')].filter((p) => !fs.existsSync(p));
+  const missing = [entry, ecosystem, path.join(root, 'host'), path.join(root, 'nginx'), path.join(root, HOST_RENDER_ENTRY)].filter((p) => !fs.existsSync(p));
   if (missing.length > 0) {
     throw new BundleError(
       `cannot build the host bundle: missing ${missing.map((p) => path.relative(root, p)).join(', ')}. ` +
@@ -69,11 +70,15 @@ export async function buildHostBundle(options: BundleOptions): Promise<BundleRes
   }
 }
 
-async function assemble(root: string, outDir: string, entry: string, ecosystem: string, target: string): Promise<string> {
+/** The host renderer's source and where it goes in the bundle (host scripts: $PH_CURRENT/dist/host/host-render.js). */
+export const HOST_RENDER_ENTRY = path.join('host', 'render', 'host-render.ts');
+export const HOST_RENDER_OUTPUT = path.join('dist', 'host', 'host-render.js');
 
+/** One self-contained CommonJS file for Node (the host has no node_modules). */
+async function compile(entry: string, outfile: string, target: string): Promise<void> {
   const result = await build({
     entryPoints: [entry],
-    outfile: path.join(outDir, 'dist', 'provider-app', 'main.js'),
+    outfile,
     bundle: true,
     platform: 'node',
     target,
@@ -82,9 +87,15 @@ async function assemble(root: string, outDir: string, entry: string, ecosystem: 
     logLevel: 'silent',
   }).catch((error: { errors?: { text: string; location?: { file: string; line: number } | null }[] }) => {
     const details = (error.errors ?? []).map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text));
-    throw new BundleError(`esbuild could not bundle provider-app/main.ts:\n  ${details.join('\n  ') || String(error)}`);
+    throw new BundleError(`esbuild could not bundle ${path.basename(entry)}:\n  ${details.join('\n  ') || String(error)}`);
   });
   if (result.errors.length > 0) throw new BundleError(`esbuild reported errors: ${result.errors.map((e) => e.text).join('; ')}`);
+}
+
+async function assemble(root: string, outDir: string, entry: string, ecosystem: string, target: string): Promise<string> {
+
+  await compile(entry, path.join(outDir, 'dist', 'provider-app', 'main.js'), target);
+  await compile(path.join(root, HOST_RENDER_ENTRY), path.join(outDir, HOST_RENDER_OUTPUT), target);
 
   for (const folder of ['host', 'nginx']) {
     fs.cpSync(path.join(root, folder), path.join(outDir, folder), { recursive: true, filter: shipped });

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConsumerClient } from './consumer-client';
 import { CONSUMER_OPTIONS, CONSUMER_OPTIONS_HELP, toConsumerFlags } from './consumer-flags';
 import { resolveConsumerSettings } from './consumer-settings';
-import { ClientError, HttpError } from './errors';
+import { ClientError, ProviderAnswerError } from './errors';
 import { formatBytes, ProgressBar, type ProgressTarget } from './progress-bar';
 
 /** Where the CLI writes; the process streams in production, buffers in tests. */
@@ -127,7 +127,7 @@ async function download(client: ConsumerClient, name: string, output: string | u
 export function describeError(error: unknown): string {
   if (error instanceof ClientError) {
     const lines = [`error: ${error.message}`];
-    if (error instanceof HttpError && error.interactionId) lines.push(`  x-fapi-interaction-id: ${error.interactionId}`);
+    if (error instanceof ProviderAnswerError && error.interactionId) lines.push(`  x-fapi-interaction-id: ${error.interactionId}`);
     if (error.hint) lines.push(`  hint: ${error.hint}`);
     return lines.join('\n');
   }

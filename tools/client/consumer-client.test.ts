@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { createRootCa } from '../pki';
 import { startSandbox, type Sandbox } from '../dev/sandbox';
 import { ConsumerClient, type ConsumerClientOptions } from './consumer-client';
-import { HttpError, TlsRejectedError } from './errors';
+import { ProviderAnswerError, TlsRejectedError } from './errors';
 import { httpErrorFrom } from './http-errors';
 import { httpsRequest, readText } from './https-request';
 import { loadTlsIdentity } from './tls-identity';
@@ -73,15 +73,15 @@ describe('consumer client against the real authorization server and app', () => 
 
   it('reports an unknown dataset as HTTP 404', async () => {
     const error = await new ConsumerClient(consumerOptions()).getDataset('no-such-dataset').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).status).toBe(404);
+    expect(error).toBeInstanceOf(ProviderAnswerError);
+    expect((error as ProviderAnswerError).status).toBe(404);
   });
 
   it('reports an unregistered client id with the token endpoint\'s invalid_client', async () => {
     const error = await new ConsumerClient(consumerOptions({ clientId: 'nobody' })).token().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toBeInstanceOf(ProviderAnswerError);
     expect(error).toMatchObject({ error: 'invalid_client' });
-    expect((error as HttpError).hint).toMatch(/--client-id/);
+    expect((error as ProviderAnswerError).hint).toMatch(/--client-id/);
   });
 
   it('reports a token presented with another certificate as invalid_token (RFC 8705 binding)', async () => {
@@ -95,9 +95,9 @@ describe('consumer client against the real authorization server and app', () => 
       headers: { authorization: `Bearer ${token.accessToken}` },
     });
     const error = httpErrorFrom(res.status, url, res.headers, await readText(res.body), true);
-    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toBeInstanceOf(ProviderAnswerError);
     expect(error).toMatchObject({ status: 401, error: 'invalid_token' });
-    expect((error as HttpError).errorDescription).toBeTruthy();
+    expect((error as ProviderAnswerError).errorDescription).toBeTruthy();
     expect(error.hint).toMatch(/same --cert/);
   });
 

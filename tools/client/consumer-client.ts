@@ -2,10 +2,10 @@ import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { discoverIssuer, type IssuerMetadata } from './discovery';
-import { ClientError, HttpError } from './errors';
+import { ClientError, ProviderAnswerError } from './errors';
 import { headerValue, httpErrorFrom } from './http-errors';
 import { httpsRequest, readText } from './https-request';
-import { MemoryTokenCache, type CachedToken, type TokenCache } from './token-cache';
+import { MemoryTokenCache, type CachedToken, type TokenCache } from './access-token-store';
 import type { TlsIdentity } from './tls-identity';
 
 export interface ConsumerClientOptions {
@@ -119,7 +119,7 @@ export class ConsumerClient {
       return await this.get(path, accept, first.accessToken);
     } catch (error) {
       // a cached token may have been revoked or issued by a restarted server: retry once
-      if (first.fromCache && error instanceof HttpError && error.status === 401) {
+      if (first.fromCache && error instanceof ProviderAnswerError && error.status === 401) {
         this.forgetToken();
         return this.get(path, accept, (await this.token({ fresh: true })).accessToken);
       }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { defaultStateDir, readSandboxState, type SandboxState } from '../dev/sandbox-state';
 import type { ConsumerClientOptions } from './consumer-client';
 import { ClientError } from './errors';
-import { FileTokenCache, MemoryTokenCache } from './token-cache';
+import { FileTokenCache, MemoryTokenCache } from './access-token-store';
 import { loadTlsIdentity } from './tls-identity';
 
 /** The consumer options as typed on a command line; all optional. */

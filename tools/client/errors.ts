@@ -33,7 +33,7 @@ export class TlsRejectedError extends ClientError {
 }
 
 /** An HTTP error answer (token endpoint or resource server), with the RFC 6750/6749 fields. */
-export class HttpError extends ClientError {
+export class ProviderAnswerError extends ClientError {
   constructor(
     readonly status: number,
     readonly url: string,

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { classifyNginxCertPage } from './classify-error';
-import { ClientError, HttpError } from './errors';
+import { ClientError, ProviderAnswerError } from './errors';
 
 export interface BearerChallenge {
   readonly error?: string;
@@ -58,7 +58,7 @@ export function httpErrorFrom(
     }
   }
   const hint = (error ? HINTS[error] : undefined) ?? (status === 404 ? 'Check the dataset name (`list` shows what you may read).' : undefined);
-  return new HttpError(status, url, error, description, headerValue(headers['x-fapi-interaction-id']), hint);
+  return new ProviderAnswerError(status, url, error, description, headerValue(headers['x-fapi-interaction-id']), hint);
 }
 
 export function headerValue(value: string | string[] | undefined): string | undefined {

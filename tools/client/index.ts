@@ -11,8 +11,8 @@
 export { ConsumerClient, type ConsumerClientOptions, type DatasetInfo, type DatasetResponse, type TokenResult } from './consumer-client';
 export { resolveConsumerSettings, type ConsumerFlags, type ConsumerSettings } from './consumer-settings';
 export { discoverIssuer, type IssuerMetadata } from './discovery';
-export { ClientError, HttpError, TlsRejectedError, type RejectingSide } from './errors';
+export { ClientError, ProviderAnswerError, TlsRejectedError, type RejectingSide } from './errors';
 export { parseBearerChallenge } from './http-errors';
 export { httpsRequest, readText } from './https-request';
-export { FileTokenCache, MemoryTokenCache, type CachedToken, type TokenCache } from './token-cache';
+export { FileTokenCache, MemoryTokenCache, type CachedToken, type TokenCache } from './access-token-store';
 export { loadTlsIdentity, type TlsIdentity } from './tls-identity';

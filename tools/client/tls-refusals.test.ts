@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createRootCa, issueClientCert, issueServerCert } from '../pki';
-import { ClientError, HttpError, TlsRejectedError } from './errors';
+import { ClientError, ProviderAnswerError, TlsRejectedError } from './errors';
 import { httpErrorFrom } from './http-errors';
 import { httpsRequest, readText } from './https-request';
 
@@ -130,7 +130,7 @@ describe('HTTP refusals carry the RFC 6750 error', () => {
       '',
       true,
     );
-    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toBeInstanceOf(ProviderAnswerError);
     expect(error).toMatchObject({ status: 401, error: 'invalid_token', errorDescription: 'token is bound to another certificate', interactionId: 'abc' });
     expect(error.message).toBe('HTTP 401 from https://p.example/x (invalid_token: token is bound to another certificate)');
   });

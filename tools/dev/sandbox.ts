@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConsumerClient } from '../client/consumer-client';
-import { MemoryTokenCache } from '../client/token-cache';
+import { MemoryTokenCache } from '../client/access-token-store';
 import { loadTlsIdentity } from '../client/tls-identity';
 import { stopChild } from '../lib/child-process';
 import { canListen } from '../lib/ports';

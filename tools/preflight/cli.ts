@@ -4,7 +4,7 @@
  * Nothing here reads process.env or process.argv: the entry passes them in.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, environmentFile, loadEnvironment, type EnvironmentConfig } from '../../config/load';
+import { EnvironmentError, environmentFile, loadEnvironment, type EnvironmentConfig } from '../../config/load';
 import { ENVIRONMENTS_DIR } from '../../config/paths';
 import { createPreflightDeps, type PreflightDeps } from './aws-clients';
 import { formatReport, runPreflight } from './run-preflight';
@@ -109,7 +109,7 @@ export async function runPreflightCli(argv: readonly string[], out: NodeJS.Writa
       err.write(`error: ${error.message}\n  hint: npm run preflight -- --help\n`);
       return 2;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof EnvironmentError) {
       err.write(`${error.message}\n`);
       return 2;
     }

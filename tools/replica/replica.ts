@@ -10,6 +10,8 @@
  * SIGINT/SIGTERM (signals.ts); whatever still runs as the app user or from the
  * root after that is ended too, and named.
  */
+import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
+import { encodeHostEnv, HOST_SETTINGS } from '../../contract/host-settings';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,7 +163,7 @@ export class Replica implements Interruptible {
     writeFileSync(join(ssm, 'tls-cert'), identity.transportCertPem);
     writeFileSync(join(ssm, 'tls-key'), identity.transportKeyPem, { mode: 0o600 });
     mkdirSync(join(this.bucketDir, 'trust'), { recursive: true });
-    writeFileSync(join(this.bucketDir, 'trust', 'ca-bundle.pem'), identity.trustBundlePem);
+    this.putObject(BUCKET_LAYOUT.trustBundleKey, identity.trustBundlePem);
     for (const [name, content] of Object.entries(datasets)) this.putObject(`shared_data/${name}`, content);
     mkdirSync(join(this.bucketDir, 'public'), { recursive: true });
     for (const [name, content] of Object.entries(publicFiles)) this.putObject(`public/${name}`, content);
@@ -177,28 +179,29 @@ export class Replica implements Interruptible {
   private writeHostEnv(identity: ReplicaIdentity): void {
     const etc = this.path('etc', 'provider-host');
     mkdirSync(etc, { recursive: true });
-    const hostEnv: Record<string, string> = {
-      PH_DOMAIN: this.domain,
-      PH_REGION: 'eu-west-2',
-      PH_BUCKET: 'replica-bucket',
-      PH_BUNDLE_KEY: 'bundles/replica.zip',
-      PH_TRUST_BUNDLE_KEY: 'trust/ca-bundle.pem',
-      PH_DATA_PREFIX: 'shared_data/',
-      PH_PUBLIC_PREFIX: 'public/',
-      PH_LE_BACKUP_PREFIX: 'letsencrypt/',
-      PH_ACME_EMAIL: 'ops@replica.test',
-      PH_ACME_STAGING: 'false',
-      PH_ACME_SERVER: this.acme!.directoryUrl,
-      PH_ISSUER: identity.issuer,
-      PH_CLIENT_ID: identity.clientId,
-      PH_SCOPE: identity.scope,
-      PH_TLS_CERT_PARAM: '/replica/provider/tls-cert',
-      PH_TLS_KEY_PARAM: '/replica/provider/tls-key',
-      PH_APP_INSTANCES: String(this.options.appInstances ?? 2),
-      PH_AUTHZ_CACHE_SECONDS: '1',
-      PH_HOST_CONFIG_PARAM: '/replica/provider/host-config',
-    };
-    writeFileSync(join(etc, 'host.env'), Object.entries(hostEnv).map(([key, value]) => `${key}=${value}\n`).join(''));
+    // What the stack writes to the host-config parameter, through the same contract.
+    const hostEnv = encodeHostEnv({
+      domain: this.domain,
+      region: 'eu-west-2',
+      bucket: 'replica-bucket',
+      bundleKey: `${BUCKET_LAYOUT.bundles}replica.zip`,
+      trustBundleKey: BUCKET_LAYOUT.trustBundleKey,
+      dataPrefix: BUCKET_LAYOUT.data,
+      publicPrefix: BUCKET_LAYOUT.public,
+      leBackupPrefix: BUCKET_LAYOUT.letsencrypt,
+      acmeEmail: 'ops@replica.test',
+      acmeStaging: false,
+      acmeServer: this.acme!.directoryUrl,
+      issuer: identity.issuer,
+      clientId: identity.clientId,
+      scope: identity.scope,
+      tlsCertParam: '/replica/provider/tls-cert',
+      tlsKeyParam: '/replica/provider/tls-key',
+      appInstances: this.options.appInstances ?? HOST_SETTINGS.appInstances.default,
+      authzCacheSeconds: HOST_SETTINGS.authzCacheSeconds.default,
+      hostConfigParam: '/replica/provider/host-config',
+    });
+    writeFileSync(join(etc, 'host.env'), hostEnv);
   }
 
   /** Only paths, ports and commands: the settings come from host.env, as on EC2. */

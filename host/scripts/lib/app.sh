@@ -20,45 +20,19 @@ install_app() {
   done
 }
 
-# Records a change when the config changed.
+# Records a change when the config changed. The renderer checks it with the
+# app's own schema before it is written.
 write_app_config() {
-  PH_APP_CONFIG_JSON=$(
-    PH_SOCKET="$PH_SOCKET" PH_DATA_DIR="$PH_SRV/shared_data" PH_ISSUER="$PH_ISSUER" PH_CLIENT_ID="$PH_CLIENT_ID" \
-      PH_TLS_CERT="$PH_SECRETS_DIR/transport.crt" PH_TLS_KEY="$PH_SECRETS_DIR/transport.key" \
-      PH_TLS_CA="$PH_ISSUER_CA_FILE" PH_SCOPE="$PH_SCOPE" PH_ACCEL_REDIRECT="$PH_ACCEL_REDIRECT" \
-      PH_AUTHZ_CACHE_SECONDS="$PH_AUTHZ_CACHE_SECONDS" \
-      "$PH_NODE" -e '
-        const env = process.env;
-        const config = {
-          socket: env.PH_SOCKET,
-          dataDir: env.PH_DATA_DIR,
-          issuer: env.PH_ISSUER,
-          clientId: env.PH_CLIENT_ID,
-          tlsCert: env.PH_TLS_CERT,
-          tlsKey: env.PH_TLS_KEY,
-        };
-        if (env.PH_TLS_CA) config.tlsCa = env.PH_TLS_CA;
-        if (env.PH_SCOPE) config.scope = env.PH_SCOPE;
-        if (env.PH_ACCEL_REDIRECT === "true") config.accelRedirectPrefix = "/_datasets/";
-        config.authzCacheSeconds = Number(env.PH_AUTHZ_CACHE_SECONDS);
-        process.stdout.write(JSON.stringify(config, null, 2) + "\n");'
-  ) || die "cannot write the app config (is node installed?)"
+  host_render app-config >"$PH_STATE/provider.json.rendered" || die "cannot write the app config (above)"
   # Readable by the app user only: it names the key files.
-  install_content "$PH_APP_CONFIG" 0640 "root:$PH_GROUP" <<<"$PH_APP_CONFIG_JSON"
+  install_file "$PH_STATE/provider.json.rendered" "$PH_APP_CONFIG" 0640 "root:$PH_GROUP"
 }
 
 pm2_cmd() { as_app_user "$PH_PM2" "$@"; }
 
 # How many instances of the app PM2 reports online.
 app_online_count() {
-  pm2_cmd jlist 2>/dev/null | "$PH_NODE" -e '
-    let text = "";
-    process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
-      let list = [];
-      try { list = JSON.parse(text.slice(text.indexOf("["))); } catch { list = []; }
-      const online = list.filter((p) => p.name === process.argv[1] && p.pm2_env && p.pm2_env.status === "online");
-      process.stdout.write(String(online.length));
-    });' "$PH_APP_NAME"
+  pm2_cmd jlist 2>/dev/null | host_render pm2-online "$PH_APP_NAME"
 }
 
 wait_for_socket() {

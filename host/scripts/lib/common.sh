@@ -1,28 +1,19 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # variables are read by the scripts that source this file
+# shellcheck disable=SC2153 # the settings (PH_BUCKET, ...) are assigned by load_host_settings' export
 # Shared settings and helpers of the host scripts. Sourced, never run.
 #
-# Every path, user, port and command is a PH_* variable with the production
-# default (Amazon Linux 2023), so the very same scripts run in the local
-# replica against a temporary root. Values come, in order of precedence, from
-# the caller's environment, then $PH_ETC/host.env (written by bootstrap.sh
-# from the stack's host-config SSM parameter), then the defaults below.
+# Two kinds of PH_* variables:
+#  - the host contract's settings (contract/host-settings.ts: domain, bucket,
+#    scope, ...), read from $PH_ETC/host.env (written by bootstrap.sh from the
+#    stack's host-config SSM parameter), validated and defaulted by the shipped
+#    renderer (`host-render env`): no default for any of them here;
+#  - this host's layout (paths, users, ports, commands), with the production
+#    defaults for Amazon Linux 2023 in set_defaults below, so that the very same
+#    scripts run in the local replica against a temporary root.
+# The caller's environment wins over both.
 
 PH_ETC="${PH_ETC:-/etc/provider-host}"
-
-load_host_env() {
-  local file="$PH_ETC/host.env" line name
-  [[ -r $file ]] || return 0
-  # The caller's environment wins: only names not already set are taken.
-  while IFS= read -r line || [[ -n $line ]]; do
-    [[ $line =~ ^(PH_[A-Z0-9_]+)=([A-Za-z0-9._:/@%+,=*-]*)$ ]] || {
-      [[ -z $line || $line == \#* ]] && continue
-      die "$file: line '$line' is not PH_KEY=shell-safe-value"
-    }
-    name=${BASH_REMATCH[1]}
-    [[ -v $name ]] || export "$name=${BASH_REMATCH[2]}"
-  done <"$file"
-}
 
 log() { printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${PH_SCRIPT_NAME:-provider-host}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -50,23 +41,6 @@ track() {
 }
 
 set_defaults() {
-  : "${PH_DOMAIN:?PH_DOMAIN is not set (host.env, from the host-config parameter of the stack)}"
-  : "${PH_BUCKET:?PH_BUCKET is not set (host.env)}"
-  : "${PH_REGION:=eu-west-2}"
-  : "${PH_DATA_PREFIX:=shared_data/}"
-  : "${PH_PUBLIC_PREFIX:=public/}"
-  : "${PH_LE_BACKUP_PREFIX:=letsencrypt/}"
-  : "${PH_TRUST_BUNDLE_KEY:=trust/ca-bundle.pem}"
-  : "${PH_ACME_EMAIL:=}"
-  : "${PH_ACME_STAGING:=false}"
-  : "${PH_ACME_SERVER:=}"
-  : "${PH_ISSUER:?PH_ISSUER is not set (host.env)}"
-  : "${PH_CLIENT_ID:?PH_CLIENT_ID is not set (host.env)}"
-  : "${PH_SCOPE:=}"
-  : "${PH_TLS_CERT_PARAM:?PH_TLS_CERT_PARAM is not set (host.env)}"
-  : "${PH_TLS_KEY_PARAM:?PH_TLS_KEY_PARAM is not set (host.env)}"
-  : "${PH_APP_INSTANCES:=2}"
-
   # Where things live.
   : "${PH_PREFIX:=/opt/provider-host}"          # releases/<hash>, current -> the bundle in use
   : "${PH_CURRENT:=$PH_PREFIX/current}"
@@ -78,9 +52,7 @@ set_defaults() {
   : "${PH_SECRETS_DIR:=$PH_ETC/secrets}"
   : "${PH_TRUST_BUNDLE:=$PH_ETC/trust-bundle.pem}"
   : "${PH_APP_CONFIG:=$PH_ETC/provider.json}"
-  : "${PH_ISSUER_CA_FILE:=}"                    # extra CA for the authorization server (empty: system CAs)
-  : "${PH_ACCEL_REDIRECT:=true}"                # let nginx send dataset files (X-Accel-Redirect)
-  : "${PH_AUTHZ_CACHE_SECONDS:=1}"              # how long nginx may reuse the app's decision
+  : "${PH_RENDER:=$PH_CURRENT/dist/host/host-render.js}" # the shipped renderer (host/render)
 
   # Users.
   : "${PH_USER:=provider}"
@@ -101,7 +73,6 @@ set_defaults() {
   : "${PH_HTTP_LISTEN_V6:=[::]:80}"
   : "${PH_HTTPS_LISTEN_V4:=443}"
   : "${PH_HTTPS_LISTEN_V6:=[::]:443}"
-  : "${PH_HTTPS_ORIGIN:=https://$PH_DOMAIN}"
 
   # certbot / Let's Encrypt.
   : "${PH_CERTBOT:=certbot}"
@@ -110,7 +81,6 @@ set_defaults() {
   : "${PH_LE_LOGS_DIR:=/var/log/letsencrypt}"
   : "${PH_ACME_WEBROOT:=$PH_STATE/acme}"
   : "${PH_RSA_KEY_SIZE:=2048}"
-  : "${PH_DNS_WAIT_SECONDS:=1800}"
   : "${PH_DNS_POLL_SECONDS:=15}"
   : "${PH_RESOLVE_CMD:=getent ahostsv4}"        # prints the IPv4 addresses of its argument
   : "${PH_IMDS_URL:=http://169.254.169.254}"
@@ -127,10 +97,36 @@ set_defaults() {
   : "${PH_PM2_LOGROTATE:=1}"                    # install the pm2-logrotate module (from npm)
   : "${PH_WAIT_SOCKET_SECONDS:=60}"
 
+  load_host_settings
+
+  # Derived from the settings (exported by load_host_settings).
+  : "${PH_HTTPS_ORIGIN:=https://$PH_DOMAIN}"
   PH_LE_LIVE="$PH_LE_DIR/live/$PH_DOMAIN"
   PH_SCRIPTS="$PH_CURRENT/host/scripts"
   PH_BACKUP_URL="s3://$PH_BUCKET/${PH_LE_BACKUP_PREFIX}letsencrypt.tar.gz"
-  export PH_ETC PH_PREFIX PH_CURRENT PH_STATE PH_DOMAIN PH_BUCKET PH_REGION PH_LE_BACKUP_PREFIX
+  # What the renderer reads besides the settings (host/render/host-layout.ts).
+  export PH_ETC PH_PREFIX PH_CURRENT PH_STATE PH_SRV PH_SOCKET PH_SECRETS_DIR PH_TRUST_BUNDLE \
+    PH_NGINX_SHARE PH_NGINX_LOG_DIR PH_NGINX_AUTHZ_CACHE_DIR PH_HTTP_LISTEN_V4 PH_HTTP_LISTEN_V6 \
+    PH_HTTPS_LISTEN_V4 PH_HTTPS_LISTEN_V6 PH_HTTPS_ORIGIN PH_ACME_WEBROOT PH_LE_LIVE
+}
+
+# The shipped renderer (a Node program; see host/render/host-render.ts).
+host_render() {
+  [[ -r $PH_RENDER ]] || die "the bundle at $PH_CURRENT has no renderer ($PH_RENDER); deploy a complete bundle"
+  "$PH_NODE" "$PH_RENDER" "$@"
+}
+
+# Exports the host contract's settings: host.env, under the caller's
+# environment, validated by their one definition (bad values are named, with
+# the fix) and completed with its defaults.
+load_host_settings() {
+  local lines line
+  lines=$(host_render env) || die "the host settings are not valid (above); fix the environment file and deploy again"
+  while IFS= read -r line; do
+    # Values were checked by their rules; export takes them as data, never as code.
+    [[ $line =~ ^(PH_[A-Z0-9_]+)=(.*)$ ]] || die "host-render printed an unexpected line: $line"
+    export "${BASH_REMATCH[1]}=${BASH_REMATCH[2]}"
+  done <<<"$lines"
 }
 
 # Writes stdin to DEST if its content, mode or owner differ; atomic (rename).

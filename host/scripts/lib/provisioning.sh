@@ -8,8 +8,6 @@
 lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=common.sh
 . "$lib/common.sh"
-# shellcheck source=render.sh
-. "$lib/render.sh"
 # shellcheck source=accounts.sh
 . "$lib/accounts.sh"
 # shellcheck source=secrets.sh

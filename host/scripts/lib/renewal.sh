@@ -10,9 +10,9 @@ install_renewal_timer() {
   local units_changed=0 certbot_path
   certbot_path=$(command -v "$PH_CERTBOT") || die "certbot not found"
   ensure_dir "$PH_SYSTEMD_DIR" 0755 root:root
-  render_template "$PH_CURRENT/host/systemd/provider-certbot-renew.service.tmpl" \
+  host_render template "$PH_CURRENT/host/systemd/provider-certbot-renew.service.tmpl" \
     "certbot=$certbot_path" "ph_etc=$PH_ETC" "le_dir=$PH_LE_DIR" "le_work_dir=$PH_LE_WORK_DIR" "le_logs_dir=$PH_LE_LOGS_DIR" \
-    >"$PH_STATE/renew.service.rendered" || die "cannot render the renewal service"
+    >"$PH_STATE/renew.service.rendered" || die "cannot render the renewal service (above)"
   track units_changed install_file "$PH_STATE/renew.service.rendered" "$PH_SYSTEMD_DIR/provider-certbot-renew.service" 0644 root:root
   track units_changed install_file "$PH_CURRENT/host/systemd/provider-certbot-renew.timer" "$PH_SYSTEMD_DIR/provider-certbot-renew.timer" 0644 root:root
   if [[ $PH_SYSTEMD != 1 ]]; then

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXPIRY_MARGIN_MS, FileTokenCache, MemoryTokenCache, type CachedToken } from './token-cache';
+import { EXPIRY_MARGIN_MS, FileTokenCache, MemoryTokenCache, type CachedToken } from './access-token-store';
 
 const token = (expiresInMs: number, accessToken = 'tok'): CachedToken => ({ accessToken, tokenType: 'Bearer', expiresAt: Date.now() + expiresInMs });
 

@@ -1,0 +1,87 @@
+/**
+ * The value rules shared by the operator's environment file (config/schema.ts), the host
+ * contract (host-settings.ts) and the provider app's config: one definition each, with the
+ * message that names the value and what would be accepted. Zod only: this module ships to
+ * the host inside the renderer, so it imports nothing else.
+ */
+import { z } from 'zod';
+
+export const show = (value: unknown): string => JSON.stringify(value);
+
+export const DEFAULT_DOMAIN = 'example.energydata.org.uk';
+export const DEFAULT_ISSUER = 'https://matls-auth.directory.energydata.org.uk/';
+
+/**
+ * Shell-safe: these characters need no quoting in the host's `KEY=value` files. The
+ * bootstrap (user data, before any Node program is on the host) checks host.env lines
+ * with the same class; test/synth/host-contract.test.ts fails when the two differ.
+ */
+export const SHELL_SAFE_CHARS = 'A-Za-z0-9._:/@%+,=-';
+export const SHELL_SAFE_RE = new RegExp(`^[${SHELL_SAFE_CHARS}]*$`);
+
+export const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+export const region = z.string().regex(REGION_RE, { error: (i) => `${show(i.input)} is not an AWS region code; use e.g. "eu-west-2"` });
+
+const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
+export const FQDN_RE = new RegExp(`^(${LABEL}\\.)+[a-z]{2,63}$`);
+export const fqdn = z.string().regex(FQDN_RE, {
+  error: (i) => `${show(i.input)} is not a lower-case fully qualified domain name; use e.g. "${DEFAULT_DOMAIN}" (no trailing dot, no scheme)`,
+});
+
+export const SSM_NAME_RE = /^(\/[A-Za-z0-9_.-]+)+$/;
+export const ssmName = z.string().regex(SSM_NAME_RE, {
+  error: (i) => `${show(i.input)} is not an SSM parameter path; use "/segment/segment" with letters, digits, "_", "." and "-"`,
+});
+
+export const httpsUrl = z.string().regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/, {
+  error: (i) => `${show(i.input)} is not an https URL without query or fragment; use e.g. "${DEFAULT_ISSUER}"`,
+});
+
+export const email = z.string().regex(/^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$/, {
+  error: (i) => `${show(i.input)} is not an e-mail address; use e.g. "ops@example.org"`,
+});
+
+export const clientId = z.string().regex(new RegExp(`^[${SHELL_SAFE_CHARS}]+$`), {
+  error: (i) => `${show(i.input)} is not a usable client id; use letters, digits and . _ : / @ % + , = -`,
+});
+
+/** One OAuth scope token (RFC 6749 §3.3), in characters a URL-shaped scope (IB1 licences) uses. */
+export const scope = z.string().regex(/^[A-Za-z0-9._:\/-]+$/, {
+  error: (i) => `${show(i.input)} is not a single scope token; use letters, digits and . _ : / -`,
+});
+
+export const bool = z.boolean({ error: (i) => `${show(i.input)} is not a boolean; use true or false` });
+
+export const appInstances = z
+  .number({ error: (i) => `${show(i.input)} is not a number; use an integer from 1 to 16` })
+  .int({ error: (i) => `${show(i.input)} is not a whole number; use an integer from 1 to 16` })
+  .min(1, { error: (i) => `${show(i.input)} is too few; use an integer from 1 to 16` })
+  .max(16, { error: (i) => `${show(i.input)} is too many for one host; use an integer from 1 to 16` });
+
+export const authzCacheSeconds = z
+  .number({ error: (i) => `${show(i.input)} is not a number of seconds; use an integer from 0 to 10` })
+  .int({ error: (i) => `${show(i.input)} is not a whole number of seconds; use an integer from 0 to 10` })
+  .min(0, { error: (i) => `${show(i.input)} is negative; use an integer from 0 to 10 (0: every dataset read asks the app)` })
+  .max(10, { error: (i) => `${show(i.input)} is too long for a reused authorisation; use an integer from 0 to 10` });
+
+export const seconds = (max: number) =>
+  z
+    .number({ error: (i) => `${show(i.input)} is not a number of seconds; use an integer from 1 to ${max}` })
+    .int({ error: (i) => `${show(i.input)} is not a whole number of seconds; use an integer from 1 to ${max}` })
+    .min(1, { error: (i) => `${show(i.input)} is too short; use an integer from 1 to ${max}` })
+    .max(max, { error: (i) => `${show(i.input)} is too long; use an integer from 1 to ${max}` });
+
+/** An S3 key prefix: no leading "/", ending in "/". */
+export const s3Prefix = z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/, {
+  error: (i) => `${show(i.input)} is not an S3 key prefix; use e.g. "shared_data/" (no leading "/", one trailing "/")`,
+});
+
+/** An S3 object key of shell-safe characters. */
+export const s3Key = z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, {
+  error: (i) => `${show(i.input)} is not an S3 object key; use e.g. "trust/client-ca-bundle.pem"`,
+});
+
+/** An S3 bucket name (3-63 lower-case letters, digits, "." and "-"). */
+export const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+  error: (i) => `${show(i.input)} is not an S3 bucket name; use 3-63 lower-case letters, digits, "." and "-"`,
+});

@@ -1,0 +1,30 @@
+/**
+ * provider.json on the host: the contract's settings the app needs, placed in this host's
+ * layout, checked by the app's own schema before it is written, so a value the app
+ * would refuse at start-up stops the setup instead.
+ */
+import type { z } from 'zod';
+import type { HostSettings } from '../../contract/host-settings';
+import { parseProviderConfig, type providerConfigSchema } from '../../provider-app/config';
+import { DATASETS_LOCATION } from '../../nginx/sites';
+import type { HostLayout } from './host-layout';
+
+export type ProviderConfigInput = z.input<typeof providerConfigSchema>;
+
+export function appConfig(settings: HostSettings, layout: HostLayout): ProviderConfigInput {
+  const config: ProviderConfigInput = {
+    socket: layout.PH_SOCKET,
+    dataDir: `${layout.PH_SRV}/shared_data`,
+    issuer: settings.issuer,
+    clientId: settings.clientId,
+    tlsCert: `${layout.PH_SECRETS_DIR}/transport.crt`,
+    tlsKey: `${layout.PH_SECRETS_DIR}/transport.key`,
+    ...(settings.issuerCaFile !== undefined ? { tlsCa: settings.issuerCaFile } : {}),
+    scope: settings.scope,
+    ...(settings.accelRedirect ? { accelRedirectPrefix: DATASETS_LOCATION } : {}),
+    authzCacheSeconds: settings.authzCacheSeconds,
+  };
+  // Throws the app's own ConfigError, one line per problem.
+  parseProviderConfig(config, '/');
+  return config;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+/**
+ * The host's one Node program (shipped in the bundle as dist/host/host-render.js),
+ * built from the TypeScript the tests use. The bash scripts call it for what bash is
+ * bad at: validating the host contract and rendering files.
+ *
+ *   host-render env                  the contract settings from $PH_ETC/host.env (the
+ *                                    caller's PH_* environment wins), validated, defaults
+ *                                    applied, as KEY=value lines for bash to export
+ *   host-render site bootstrap|mtls  the nginx site
+ *   host-render app-config           provider.json
+ *   host-render template FILE name=value...   any other {{name}} template (the renewal unit)
+ *   host-render pm2-online NAME      instances of NAME online, from `pm2 jlist` on stdin
+ *
+ * A problem exits 1 with one line each, naming the setting and the fix; never a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeHostEnv, hostEnvLines, HostEnvError, type HostSettings } from '../../contract/host-settings';
+import { renderBootstrapSite, renderMtlsSite } from '../../nginx/sites';
+import { renderTemplateFile, TemplateError } from '../../nginx/render-template';
+import { ConfigError } from '../../provider-app/config';
+import { appConfig } from './app-config';
+import { LayoutError, readLayout } from './host-layout';
+import { pm2OnlineCount } from './pm2-online';
+import { bootstrapSiteValues, mtlsSiteValues } from './site-values';
+
+export const USAGE = 'usage: host-render env | site bootstrap|mtls | app-config | template FILE name=value... | pm2-online NAME';
+
+export interface RenderIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readFile: (path: string) => string;
+  readonly stdin: () => string;
+}
+
+/** The settings: host.env (when there is one) under the caller's PH_* environment. */
+export function hostSettings(io: RenderIo): HostSettings {
+  const file = join(io.env.PH_ETC ?? '/etc/provider-host', 'host.env');
+  let text = '';
+  try {
+    text = io.readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return decodeHostEnv(text, io.env, file);
+}
+
+/** Runs one command; returns what goes to stdout. Throws the errors `main` reports. */
+export function runHostRender(argv: readonly string[], io: RenderIo): string {
+  const [command, arg] = argv;
+  switch (command) {
+    case 'env':
+      return hostEnvLines(hostSettings(io));
+    case 'site': {
+      const settings = hostSettings(io);
+      const layout = readLayout(io.env);
+      const templates = join(layout.PH_CURRENT, 'nginx', 'templates');
+      if (arg === 'bootstrap') return renderBootstrapSite(bootstrapSiteValues(settings, layout), templates);
+      if (arg === 'mtls') return renderMtlsSite(mtlsSiteValues(settings, layout), templates);
+      break;
+    }
+    case 'app-config':
+      return `${JSON.stringify(appConfig(hostSettings(io), readLayout(io.env)), null, 2)}\n`;
+    case 'template':
+      if (arg) return renderTemplateFile(arg, templateValues(argv.slice(2)));
+      break;
+    case 'pm2-online':
+      if (arg) return String(pm2OnlineCount(io.stdin(), arg));
+      break;
+    default:
+  }
+  throw new UsageError(USAGE);
+}
+
+class UsageError extends Error {}
+
+function templateValues(pairs: readonly string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new UsageError(`template values are name=value, got ${JSON.stringify(pair)}`);
+    values[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return values;
+}
+
+const EXPECTED = [HostEnvError, LayoutError, TemplateError, ConfigError, UsageError];
+
+if (require.main === module) {
+  try {
+    process.stdout.write(
+      runHostRender(process.argv.slice(2), {
+        env: process.env,
+        readFile: (path) => readFileSync(path, 'utf8'),
+        stdin: () => readFileSync(0, 'utf8'),
+      }),
+    );
+  } catch (error) {
+    if (!EXPECTED.some((type) => error instanceof type)) throw error;
+    process.stderr.write(`host-render: ${(error as Error).message.split('\n').join('\nhost-render: ')}\n`);
+    process.exitCode = 1;
+  }
+}
