@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import { App } from 'cdktf';
 import { EnvironmentError, environmentFile, loadEnvironment, type EnvironmentConfig } from './config/load';
 import { checkEnvironmentSet } from './config/environment-set';
-import { DEFAULT_BUNDLE_DIR, ENVIRONMENTS_DIR } from './config/paths';
-import { InputError } from './stacks/lib/input-error';
+import { DEFAULT_BUNDLE_DIR, ENVIRONMENTS_DIR } from './lib/project-paths';
+import { InputError } from './lib/input-error';
 import { ProviderStack } from './stacks/provider-stack';
-import { TemplateError } from './nginx/render-template';
+import { TemplateError } from './lib/render-template';
 
 export interface MainEnv {
   readonly PROVIDER_ENV?: string;

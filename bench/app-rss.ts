@@ -16,16 +16,16 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requestToken, type AuthorizationServerHandle } from '../tools/authz-server';
-import { createDevSet } from '../tools/pki/dev-set';
+import { requestToken, type AuthorizationServerHandle } from '../testing/authz-server';
+import { createDevSet } from '../testing/pki/dev-set';
 import { startDevSetAuthz } from './dev-set-authz';
 import { runBenchMain } from './run-main';
-import { stopChild } from '../tools/lib/child-process';
+import { stopChild } from '../lib/child-process';
 
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
 const MAX_GROWTH_MB = Number(process.env.BENCH_MAX_GROWTH_MB ?? 64);
 const ROOT = join(__dirname, '..');
-const MAIN = join(ROOT, 'dist', 'provider-app', 'main.js');
+const MAIN = join(ROOT, 'dist', 'provider-app', 'start-provider-app.js');
 
 function rssKb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -20,15 +20,15 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { requestToken, type AuthorizationServerHandle } from '../tools/authz-server';
-import { createDevSet } from '../tools/pki/dev-set';
+import { requestToken, type AuthorizationServerHandle } from '../testing/authz-server';
+import { createDevSet } from '../testing/pki/dev-set';
 import { startDevSetAuthz } from './dev-set-authz';
 import { runBenchMain } from './run-main';
-import { stopChild } from '../tools/lib/child-process';
+import { stopChild } from '../lib/child-process';
 
 const ROOT = join(__dirname, '..');
 // BENCH_APP_MAIN: another build of the app (e.g. an older commit's esbuild bundle) for before/after figures.
-const MAIN = process.env.BENCH_APP_MAIN ?? join(ROOT, 'dist', 'provider-app', 'main.js');
+const MAIN = process.env.BENCH_APP_MAIN ?? join(ROOT, 'dist', 'provider-app', 'start-provider-app.js');
 const PM2 = require.resolve('pm2/bin/pm2');
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);

@@ -1,5 +1,5 @@
-import { startAuthorizationServer, type AuthorizationServerHandle } from '../tools/authz-server';
-import type { DevSet } from '../tools/pki/dev-set';
+import { startAuthorizationServer, type AuthorizationServerHandle } from '../testing/authz-server';
+import type { DevSet } from '../testing/pki/dev-set';
 
 export const BENCH_SCOPE = 'datasets:read';
 

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { EnvironmentError, environmentFile, loadEnvironment } from './load';
-import { ENVIRONMENTS_DIR, PROJECT_ROOT } from './paths';
+import { ENVIRONMENTS_DIR, PROJECT_ROOT } from '../lib/project-paths';
 
 const EXAMPLES = path.join(PROJECT_ROOT, 'config', 'examples');
 

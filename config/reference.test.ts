@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from './paths';
+import { PROJECT_ROOT } from '../lib/project-paths';
 import { END_MARKER, renderConfigReference, START_MARKER, updateReferenceBlock } from './reference';
 
 describe('configuration reference', () => {

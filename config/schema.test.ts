@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { EnvironmentError, parseEnvironment, type EnvironmentConfig } from './load';
-import { PROJECT_ROOT } from './paths';
+import { PROJECT_ROOT } from '../lib/project-paths';
 import { DEFAULT_ISSUER, DEFAULT_PM2_VERSION, environmentSchema } from './schema';
 
 const FILE = path.join(PROJECT_ROOT, 'config', 'environments', 'test.yaml');

@@ -3,7 +3,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from './paths';
+import { PROJECT_ROOT } from '../lib/project-paths';
 import { updateReferenceBlock } from './reference';
 
 if (require.main === module) {

@@ -11,7 +11,7 @@
  *   replica encodeHostEnv(values)        → its host.env
  *
  * The bash scripts hold no default for any of these: a setting added here appears
- * everywhere, and test/synth/host-contract.test.ts fails when a consumer disagrees.
+ * everywhere, and contract/host-contract.test.ts fails when a consumer disagrees.
  */
 import { z } from 'zod';
 import { BUCKET_LAYOUT } from './bucket-layout';

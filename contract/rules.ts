@@ -14,7 +14,7 @@ export const DEFAULT_ISSUER = 'https://matls-auth.directory.energydata.org.uk/';
 /**
  * Shell-safe: these characters need no quoting in the host's `KEY=value` files. The
  * bootstrap (user data, before any Node program is on the host) checks host.env lines
- * with the same class; test/synth/host-contract.test.ts fails when the two differ.
+ * with the same class; contract/host-contract.test.ts fails when the two differ.
  */
 export const SHELL_SAFE_CHARS = 'A-Za-z0-9._:/@%+,=-';
 export const SHELL_SAFE_RE = new RegExp(`^[${SHELL_SAFE_CHARS}]*$`);

@@ -7,9 +7,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../tools/lib/ports';
-import { secondLoopbackListen } from '../tools/replica/loopback';
-import { createNginxPrefix, startNginx, stopNginx } from '../tools/replica/nginx-process';
+import { freePort } from '../lib/ports';
+import { secondLoopbackListen } from '../testing/replica/loopback';
+import { createNginxPrefix, startNginx, stopNginx } from '../testing/replica/nginx-process';
 import { nginxSourceDir, renderBootstrapSite } from './sites';
 
 let dir: string;

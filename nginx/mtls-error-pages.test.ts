@@ -20,11 +20,11 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../tools/pki';
-import { freePort } from '../tools/lib/ports';
-import { secondLoopbackListen } from '../tools/replica/loopback';
-import { mtlsRequest, type MtlsRequestOptions } from '../tools/replica/mtls-request';
-import { createNginxPrefix, startNginx, stopNginx } from '../tools/replica/nginx-process';
+import { createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../testing/pki';
+import { freePort } from '../lib/ports';
+import { secondLoopbackListen } from '../testing/replica/loopback';
+import { mtlsRequest, type MtlsRequestOptions } from '../testing/replica/mtls-request';
+import { createNginxPrefix, startNginx, stopNginx } from '../testing/replica/nginx-process';
 import { nginxSourceDir, renderMtlsSite } from './sites';
 
 const TEST_READ_TIMEOUT_S = 1;

@@ -8,12 +8,12 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createIntermediateCa, createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../tools/pki';
-import { waitFor } from '../tools/lib/child-process';
-import { freePort } from '../tools/lib/ports';
-import { secondLoopbackListen } from '../tools/replica/loopback';
-import { mtlsRequest, type MtlsRequestOptions } from '../tools/replica/mtls-request';
-import { createNginxPrefix, startNginx, stopNginx } from '../tools/replica/nginx-process';
+import { createIntermediateCa, createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../testing/pki';
+import { waitFor } from '../lib/child-process';
+import { freePort } from '../lib/ports';
+import { secondLoopbackListen } from '../testing/replica/loopback';
+import { mtlsRequest, type MtlsRequestOptions } from '../testing/replica/mtls-request';
+import { createNginxPrefix, startNginx, stopNginx } from '../testing/replica/nginx-process';
 import { nginxSourceDir, renderMtlsSite } from './sites';
 
 const DAY = 24 * 3600 * 1000;

@@ -2,8 +2,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRootCa, issueServerCert } from '../tools/pki';
-import { createNginxPrefix, testNginxConfig, type NginxPrefix } from '../tools/replica/nginx-process';
+import { createRootCa, issueServerCert } from '../testing/pki';
+import { createNginxPrefix, testNginxConfig, type NginxPrefix } from '../testing/replica/nginx-process';
 import { nginxSourceDir, renderBootstrapSite, renderMtlsSite, type MtlsSiteValues } from './sites';
 
 let dir: string;

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { renderTemplateFile } from './render-template';
+import { renderTemplateFile } from '../lib/render-template';
 
 /**
  * The internal location of the mTLS site from which nginx sends a dataset the app

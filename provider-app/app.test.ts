@@ -5,9 +5,9 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { thumbprintS256 } from '../tools/pki';
+import { thumbprintS256 } from '../testing/pki';
 import { createRequestHandler } from './app';
-import { accelModeDeps, escapedCert, FakeIntrospector, legacyCertUnfolded, makeCerts, makeDataDir, memoryLogger, testApp } from './test-support/fixtures';
+import { accelModeDeps, escapedCert, FakeIntrospector, legacyCertUnfolded, makeCerts, makeDataDir, memoryLogger, testApp } from '../testing/provider-app-fixtures';
 
 const { alice, bob } = makeCerts();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -169,7 +169,7 @@ describe('provider app', () => {
 
     it('refuses an expired client certificate even with a matching token', async () => {
       const { ca } = makeCerts();
-      const { issueClientCert } = await import('../tools/pki');
+      const { issueClientCert } = await import('../testing/pki');
       const expired = issueClientCert(ca, { subject: { commonName: 'old' }, notBefore: new Date(Date.now() - 2 * 86400_000), notAfter: new Date(Date.now() - 86400_000) });
       const res = await get('/meters', fake.bound('exp-cert', expired), escapedCert(expired));
       expectError(res, 401, 'invalid_token');
@@ -178,7 +178,7 @@ describe('provider app', () => {
 
     it('refuses a cached client certificate once it expires (validity is checked on every request)', async () => {
       const { ca } = makeCerts();
-      const { issueClientCert } = await import('../tools/pki');
+      const { issueClientCert } = await import('../testing/pki');
       const notAfter = new Date(Date.now() + 60_000);
       const shortLived = issueClientCert(ca, { subject: { commonName: 'brief' }, notAfter });
       let clock = Date.now();

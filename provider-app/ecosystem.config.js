@@ -8,7 +8,7 @@ module.exports = {
   apps: [
     {
       name: process.env.PROVIDER_APP_NAME || 'provider',
-      script: path.join(__dirname, '..', 'dist', 'provider-app', 'main.js'),
+      script: path.join(__dirname, '..', 'dist', 'provider-app', 'start-provider-app.js'),
       exec_mode: 'cluster',
       instances: Number.isFinite(instances) && instances > 0 ? instances : 2,
       env: {

@@ -30,9 +30,9 @@ function loadWith(env: Record<string, string | undefined>): AppEntry {
 }
 
 describe('PM2 ecosystem file', () => {
-  it('starts dist/provider-app/main.js next to it, in cluster mode with wait_ready and defaults', () => {
+  it('starts dist/provider-app/start-provider-app.js next to it, in cluster mode with wait_ready and defaults', () => {
     const app = loadWith({ PROVIDER_INSTANCES: undefined, PROVIDER_APP_NAME: undefined, PROVIDER_CONFIG: undefined });
-    expect(app.script).toBe(join(__dirname, '..', 'dist', 'provider-app', 'main.js'));
+    expect(app.script).toBe(join(__dirname, '..', 'dist', 'provider-app', 'start-provider-app.js'));
     expect(app).toMatchObject({ name: 'provider', exec_mode: 'cluster', instances: 2, wait_ready: true });
     expect(app.kill_timeout).toBeGreaterThan(10000); // above the app's default drainTimeoutMs
     expect(app.env.PROVIDER_CONFIG).toBeUndefined();

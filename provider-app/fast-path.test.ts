@@ -1,10 +1,10 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { issueClientCert } from '../tools/pki';
+import { issueClientCert } from '../testing/pki';
 import { createRequestHandler, type AppDeps } from './app';
 import { DatasetCache } from './dataset-cache';
-import { accelModeDeps, escapedCert, FakeIntrospector, makeCerts, makeDataDir, memoryLogger } from './test-support/fixtures';
+import { accelModeDeps, escapedCert, FakeIntrospector, makeCerts, makeDataDir, memoryLogger } from '../testing/provider-app-fixtures';
 import { CachingIntrospector } from './token-cache';
 
 const { alice, bob, ca } = makeCerts();

@@ -1,19 +1,19 @@
 /**
  * The provider app against a real authorization server: oidc-provider in a child process
- * over HTTPS on 127.0.0.1, certificates from tools/pki, tokens from the real token endpoint.
+ * over HTTPS on 127.0.0.1, certificates from testing/pki, tokens from the real token endpoint.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { requestToken, revokeToken, startAuthorizationServer, type AuthorizationServerHandle, type AuthzServerConfig } from '../tools/authz-server';
-import { createDevSet, type DevSet } from '../tools/pki/dev-set';
-import { issueClientCert, writeCertSet, type IssuedCertificate } from '../tools/pki';
+import { requestToken, revokeToken, startAuthorizationServer, type AuthorizationServerHandle, type AuthzServerConfig } from '../testing/authz-server';
+import { createDevSet, type DevSet } from '../testing/pki/dev-set';
+import { issueClientCert, writeCertSet, type IssuedCertificate } from '../testing/pki';
 import { createApp } from './app';
 import { IntrospectionClient } from './introspection';
 import { CachingIntrospector } from './token-cache';
-import { escapedCert, memoryLogger } from './test-support/fixtures';
+import { escapedCert, memoryLogger } from '../testing/provider-app-fixtures';
 
 jest.setTimeout(60000);
 

@@ -1,6 +1,6 @@
 /**
  * IntrospectionClient against a scripted HTTPS server (real TLS, certificates from
- * tools/pki): what it sends, how it authenticates, connection reuse, and every way the
+ * testing/pki): what it sends, how it authenticates, connection reuse, and every way the
  * authorization server can fail. The real oidc-provider is in integration.test.ts.
  */
 import { once } from 'node:events';
@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { createDevSet, type DevSet } from '../tools/pki/dev-set';
+import { createDevSet, type DevSet } from '../testing/pki/dev-set';
 import { AuthorizationServerUnavailable, IntrospectionClient } from './introspection';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { issueClientCert } from '../tools/pki';
+import { issueClientCert } from '../testing/pki';
 import { createRequestHandler, type AppDeps } from './app';
-import { accelModeDeps, escapedCert, FakeIntrospector, makeCerts, makeDataDir, memoryLogger } from './test-support/fixtures';
+import { accelModeDeps, escapedCert, FakeIntrospector, makeCerts, makeDataDir, memoryLogger } from '../testing/provider-app-fixtures';
 import { authorizationDigest, NGINX_AUTHZ_PATH, reuseSeconds } from './nginx-authz';
 import { CachingIntrospector } from './token-cache';
 

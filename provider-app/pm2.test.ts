@@ -1,6 +1,6 @@
 /**
  * The app under real PM2, laid out as the host bundle ships it: the esbuild bundle at
- * dist/provider-app/main.js next to provider-app/ecosystem.config.js, in a temp folder,
+ * dist/provider-app/start-provider-app.js next to provider-app/ecosystem.config.js, in a temp folder,
  * with a throwaway PM2_HOME. Cluster mode, wait_ready, logs, zero-downtime reload, and a
  * stale socket after the PM2 daemon is killed.
  */
@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { createDevSet } from '../tools/pki/dev-set';
+import { createDevSet } from '../testing/pki/dev-set';
 
 jest.setTimeout(120000);
 
@@ -47,11 +47,11 @@ describe('provider app under PM2 (cluster mode)', () => {
     dir = mkdtempSync(join(tmpdir(), 'provider-pm2-'));
     mkdirSync(join(dir, 'bundle', 'provider-app'), { recursive: true });
     await build({
-      entryPoints: [join(__dirname, 'main.ts')],
+      entryPoints: [join(__dirname, 'start-provider-app.ts')],
       bundle: true,
       platform: 'node',
       target: 'node20',
-      outfile: join(dir, 'bundle', 'dist', 'provider-app', 'main.js'),
+      outfile: join(dir, 'bundle', 'dist', 'provider-app', 'start-provider-app.js'),
       logLevel: 'silent',
     });
     copyFileSync(join(__dirname, 'ecosystem.config.js'), join(dir, 'bundle', 'provider-app', 'ecosystem.config.js'));

@@ -5,7 +5,7 @@ import { createServer as createNetServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeStaleSocket, startServer, type RunningServer } from './server';
-import { escapedCert, FakeIntrospector, legacyCert, makeCerts, makeDataDir, memoryLogger, testApp } from './test-support/fixtures';
+import { escapedCert, FakeIntrospector, legacyCert, makeCerts, makeDataDir, memoryLogger, testApp } from '../testing/provider-app-fixtures';
 
 /** One raw HTTP/1.1 request over a UNIX socket; resolves with the status line and body. */
 function rawRequest(socketPath: string, head: string): Promise<string> {

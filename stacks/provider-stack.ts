@@ -11,7 +11,7 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsSubnet } from '@cdktf/provider-aws/lib/data-aws-subnet';
 import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
 import type { EnvironmentConfig } from '../config/load';
-import { PROJECT_ROOT } from '../config/paths';
+import { PROJECT_ROOT } from '../lib/project-paths';
 import { Access } from './constructs/access';
 import { Dns } from './constructs/dns';
 import { Host } from './constructs/host';
@@ -21,7 +21,7 @@ import { Storage } from './constructs/storage';
 import { BUCKET_LAYOUT } from '../contract/bucket-layout';
 import { renderUserData } from './user-data';
 import { synthesizedTagProblems } from './lib/aws-tag-rules';
-import { InputError } from './lib/input-error';
+import { InputError } from '../lib/input-error';
 import { REQUIRED_TERRAFORM_VERSION } from './lib/terraform-version';
 import { HOST_TIMING } from '../contract/host-timing';
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { PROJECT_ROOT } from '../config/paths';
+import { PROJECT_ROOT } from '../lib/project-paths';
 import { HOST_TIMING, LOCK_WAIT_SECONDS } from '../contract/host-timing';
 import { hostPackages, renderUserData, USER_DATA_LIMIT_BYTES, type UserDataProps } from './user-data';
 

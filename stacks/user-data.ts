@@ -6,9 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from './lib/input-error';
+import { InputError } from '../lib/input-error';
 import { HOST_TIMING, LOCK_WAIT_SECONDS } from '../contract/host-timing';
-import { renderTemplate } from '../nginx/render-template';
+import { renderTemplate } from '../lib/render-template';
 
 /**
  * What the host installs with dnf (AL2023 package names), besides what the AMI has

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeHostEnv, hostEnvLines, HostEnvError, type HostSettings } from '../../contract/host-settings';
 import { renderBootstrapSite, renderMtlsSite } from '../../nginx/sites';
-import { renderTemplateFile, TemplateError } from '../../nginx/render-template';
+import { renderTemplateFile, TemplateError } from '../../lib/render-template';
 import { ConfigError } from '../../provider-app/config';
 import { appConfig } from './app-config';
 import { LayoutError, readLayout } from './host-layout';

@@ -8,8 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startImdsStandin, type ImdsStandin } from '../../tools/replica/imds-standin';
-import { readLines, runLib, writeExecutable } from './support';
+import { startImdsStandin, type ImdsStandin } from '../../testing/replica/imds-standin';
+import { readLines, runLib, writeExecutable } from '../../testing/host-scripts';
 
 const DOMAIN = 'provider.example.test';
 const PUBLIC_IP = '203.0.113.10';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { renderTemplateFile } from '../../nginx/render-template';
+import { renderTemplateFile } from '../../lib/render-template';
 
 const HOST = resolve(__dirname, '..');
 const REPO = resolve(HOST, '..');
@@ -20,7 +20,7 @@ function shellScripts(dir: string): string[] {
 }
 
 describe('host scripts', () => {
-  const scripts = [...shellScripts(HOST), join(REPO, 'tools', 'replica', 'bin', 'aws')];
+  const scripts = [...shellScripts(HOST), join(REPO, 'testing', 'replica', 'bin', 'aws')];
 
   it('finds the scripts it checks', () => {
     const names = scripts.map((path) => relative(REPO, path));

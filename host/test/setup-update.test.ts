@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { isRoot, readLines, runBash, SCRIPTS, setAppCode, writeBundle, writeExecutable, writePm2Stub, type BashResult } from './support';
+import { isRoot, readLines, runBash, SCRIPTS, setAppCode, writeBundle, writeExecutable, writePm2Stub, type BashResult } from '../../testing/host-scripts';
 
 const DOMAIN = 'provider.example.test';
 const ACME = 'https://acme.example.test/dir';
@@ -171,7 +171,7 @@ const ecosystem = () => path('opt/provider-host/app/provider-app/ecosystem.confi
     rmSync(pm2Log());
     setAppCode(bundle, 'console.log("v2");\n');
     const result = await setupOk();
-    expect(readFileSync(path('opt/provider-host/app/dist/provider-app/main.js'), 'utf8')).toBe('console.log("v2");\n');
+    expect(readFileSync(path('opt/provider-host/app/dist/provider-app/start-provider-app.js'), 'utf8')).toBe('console.log("v2");\n');
     expect(pm2AppCalls()).toEqual([`pm2 startOrReload ${ecosystem()} --update-env`, 'pm2 save --force']);
     expect(result.stderr).toContain('setup.sh: reloading provider with PM2');
     expect(result.stderr).toContain('changed: pm2: provider reloaded');

@@ -8,7 +8,7 @@ import { builtHostRenderer } from '../../testing/host-renderer';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRoot, readLines, REPO, runLib, writeExecutable, writePm2Stub, writeSystemctlStub } from './support';
+import { isRoot, readLines, REPO, runLib, writeExecutable, writePm2Stub, writeSystemctlStub } from '../../testing/host-scripts';
 
 const touch = (path: string) => writeFileSync(path, '');
 

@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { issueClientCert } from '../../tools/pki';
+import { issueClientCert } from '../../testing/pki';
 import { DatasetCache } from '../dataset-cache';
 import { HttpError } from '../errors';
 import { ManifestStore } from '../manifest';
 import { ClientCertificateCache } from '../middleware/client-cert-cache';
-import { escapedCert, FakeIntrospector, makeCerts, makeDataDir } from '../test-support/fixtures';
+import { escapedCert, FakeIntrospector, makeCerts, makeDataDir } from '../../testing/provider-app-fixtures';
 import { CachingIntrospector } from '../token-cache';
 import { DecisionPipeline, type AllowedRead, type PipelineDeps } from './pipeline';
 

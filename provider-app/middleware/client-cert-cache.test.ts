@@ -1,6 +1,6 @@
-import { issueClientCert, thumbprintS256 } from '../../tools/pki';
+import { issueClientCert, thumbprintS256 } from '../../testing/pki';
 import { HttpError } from '../errors';
-import { escapedCert, makeCerts } from '../test-support/fixtures';
+import { escapedCert, makeCerts } from '../../testing/provider-app-fixtures';
 import { ClientCertificateCache } from './client-cert-cache';
 
 const { alice, bob } = makeCerts();

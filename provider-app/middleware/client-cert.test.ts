@@ -1,6 +1,6 @@
-import { thumbprintS256 } from '../../tools/pki';
+import { thumbprintS256 } from '../../testing/pki';
 import { HttpError } from '../errors';
-import { escapedCert, legacyCert, legacyCertUnfolded, makeCerts } from '../test-support/fixtures';
+import { escapedCert, legacyCert, legacyCertUnfolded, makeCerts } from '../../testing/provider-app-fixtures';
 import { parseClientCertificate } from './client-cert';
 
 const { alice } = makeCerts();

@@ -1,6 +1,6 @@
 import { Token } from 'cdktf';
 import type { HostSettingsInput } from '../../contract/host-settings';
-import { InputError } from '../lib/input-error';
+import { InputError } from '../../lib/input-error';
 import { renderHostEnv } from './host-config';
 
 const settings: HostSettingsInput = {

@@ -9,7 +9,7 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { encodeHostEnv, HostEnvError, type HostSettingsInput } from '../../contract/host-settings';
-import { InputError } from '../lib/input-error';
+import { InputError } from '../../lib/input-error';
 
 /** The env file; tokens (bucket name, bundle key) resolve at apply time. */
 export function renderHostEnv(settings: HostSettingsInput): string {

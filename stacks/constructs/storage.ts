@@ -20,8 +20,8 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
-import { hashDirectory, hashFile, hashFiles, listFiles } from '../lib/content-hash';
-import { InputError } from '../lib/input-error';
+import { hashDirectory, hashFile, hashFiles, listFiles } from '../../lib/content-hash';
+import { InputError } from '../../lib/input-error';
 import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
 
 /** Bucket prefixes (contract/bucket-layout.ts); the IAM policy grants by these. */

@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
-import { mtlsRequest, type MtlsRequestOptions } from '../../tools/replica/mtls-request';
-import { REPLICA_SCOPE, sampleDatasets, startProviderReplica, type ProviderReplica } from '../../tools/replica/provider-replica';
-import { Traffic, type TrafficResult } from '../../tools/replica/traffic';
+import { mtlsRequest, type MtlsRequestOptions } from '../../testing/replica/mtls-request';
+import { REPLICA_SCOPE, sampleDatasets, startProviderReplica, type ProviderReplica } from '../../testing/replica/provider-replica';
+import { Traffic, type TrafficResult } from '../../testing/replica/traffic';
 import { runVerify } from '../../tools/verify';
-import { waitFor } from '../../tools/lib/child-process';
+import { waitFor } from '../../lib/child-process';
 import { servedCertificate } from './served-certificate';
 
 const DATASET = 'half-hourly-consumption';
@@ -291,7 +291,7 @@ describe('operations under traffic, zero failed requests', () => {
     const before = await replica.appWorkerPids();
     const bundle = replica.path('bundle-v2');
     cpSync(replica.path('opt', 'provider-host', 'current') + '/', bundle, { recursive: true, dereference: true });
-    const main = join(bundle, 'dist', 'provider-app', 'main.js');
+    const main = join(bundle, 'dist', 'provider-app', 'start-provider-app.js');
     writeFileSync(main, `${readFileSync(main, 'utf8')}\n// replica: app version 2\n`);
     writeFileSync(join(bundle, 'VERSION'), 'replica-v2\n');
     replica.deployBundle(bundle);

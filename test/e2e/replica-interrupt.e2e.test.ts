@@ -8,9 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '../../tools/lib/child-process';
-import { leftovers } from '../../tools/replica/leftovers';
-import { repoRoot } from '../../tools/replica/paths';
+import { waitFor } from '../../lib/child-process';
+import { leftovers } from '../../testing/replica/leftovers';
+import { repoRoot } from '../../testing/replica/paths';
 
 interface Run {
   readonly child: ChildProcess;
@@ -19,7 +19,7 @@ interface Run {
 }
 
 function startReplicaCli(): Run {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join('tools', 'replica', 'main.ts')], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join('testing', 'replica', 'replica-command.ts')], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));

@@ -21,11 +21,11 @@ const EXERCISED: Record<string, { by: string; contains: string }> = {
   'npm ci && npm run synth': { by: 'test/synth/npm-synth.test.ts', contains: "'synth'" },
   'npm test': { by: '.ci/run', contains: 'npm test' },
   'npm run e2e': { by: '.ci/run', contains: 'npm run e2e' },
-  'PROVIDER_ENV=prod npm run synth': { by: 'test/synth/environments.test.ts', contains: 'PROVIDER_ENV' },
+  'PROVIDER_ENV=prod npm run synth': { by: 'main.test.ts', contains: 'PROVIDER_ENV' },
   'npm run synth': { by: 'test/synth/npm-synth.test.ts', contains: "'synth'" },
   'npm run build': { by: 'test/synth/npm-synth.test.ts', contains: "'synth'" },
-  'node dist/provider-app/main.js --config provider.json': { by: 'provider-app/main.test.ts', contains: '--config' },
-  'npm run bench': { by: 'bench/main.ts', contains: 'nginx static' },
+  'node dist/provider-app/start-provider-app.js --config provider.json': { by: 'provider-app/start-provider-app.test.ts', contains: '--config' },
+  'npm run bench': { by: 'bench/replica-bench.ts', contains: 'nginx static' },
   // Against the AWS SDK's own client mocks: every check, good and failing.
   'npm run preflight -- --env prod': { by: 'tools/preflight/preflight-cli.test.ts', contains: "['--env', 'prod']" },
 };

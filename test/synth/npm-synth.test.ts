@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../config/paths';
-import { removeTempDirs, tempDir, type TerraformJson } from './support';
+import { PROJECT_ROOT } from '../../lib/project-paths';
+import { removeTempDirs, tempDir, type TerraformJson } from '../../testing/synth';
 
 afterAll(removeTempDirs);
 
@@ -38,7 +38,7 @@ describe('npm run synth', () => {
 
     const version = fs.readFileSync(path.join(PROJECT_ROOT, 'dist', 'host-bundle', 'VERSION'), 'utf8').trim();
     expect(version).toMatch(/^[0-9a-f]{32}$/);
-    expect(fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'host-bundle', 'dist', 'provider-app', 'main.js'))).toBe(true);
+    expect(fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'host-bundle', 'dist', 'provider-app', 'start-provider-app.js'))).toBe(true);
     expect(fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'host-bundle', 'host', 'bootstrap.sh'))).toBe(true);
   }, 180_000);
 });

@@ -2,13 +2,13 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hashDirectory } from '../../stacks/lib/content-hash';
+import { hashDirectory } from '../../lib/content-hash';
 import { BundleError, buildHostBundle } from './build-bundle';
 
 function fixtureProject(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ph-bundle-root-'));
   const files: Record<string, string> = {
-    'provider-app/main.ts': "import { greeting } from './greeting';\nconsole.log(greeting('bundle'));\n",
+    'provider-app/start-provider-app.ts': "import { greeting } from './greeting';\nconsole.log(greeting('bundle'));\n",
     'provider-app/greeting.ts': 'export const greeting = (who: string): string => `hello ${who}`;\n',
     'provider-app/ecosystem.config.js': 'module.exports = { apps: [{ name: "provider" }] };\n',
     'provider-app/app.test.ts': 'never shipped\n',
@@ -42,7 +42,7 @@ describe('buildHostBundle', () => {
     const out = path.join(root, 'dist', 'host-bundle');
     const { version } = await buildHostBundle({ root, outDir: out });
 
-    expect(execFileSync(process.execPath, [path.join(out, 'dist/provider-app/main.js')], { encoding: 'utf8' })).toBe('hello bundle\n');
+    expect(execFileSync(process.execPath, [path.join(out, 'dist/provider-app/start-provider-app.js')], { encoding: 'utf8' })).toBe('hello bundle\n');
     expect(fs.existsSync(path.join(out, 'dist/provider-app/greeting.js'))).toBe(false);
     // The host's renderer, one file too, runnable without node_modules.
     expect(execFileSync(process.execPath, [path.join(out, 'dist/host/host-render.js')], { encoding: 'utf8' })).toBe('hello renderer\n');
@@ -86,7 +86,7 @@ describe('buildHostBundle', () => {
     const root = project();
     const out = path.join(root, 'out');
     const { version } = await buildHostBundle({ root, outDir: out });
-    fs.writeFileSync(path.join(root, 'provider-app', 'main.ts'), 'syntax error here(\n');
+    fs.writeFileSync(path.join(root, 'provider-app', 'start-provider-app.ts'), 'syntax error here(\n');
     await expect(buildHostBundle({ root, outDir: out })).rejects.toThrow(BundleError);
     expect(fs.readFileSync(path.join(out, 'VERSION'), 'utf8')).toBe(`${version}\n`);
     expect(fs.readdirSync(root).filter((f) => f.startsWith('out')).sort()).toEqual(['out']);
@@ -94,14 +94,14 @@ describe('buildHostBundle', () => {
 
   it('fails with a clear message when the provider app is missing', async () => {
     const root = project();
-    fs.rmSync(path.join(root, 'provider-app', 'main.ts'));
+    fs.rmSync(path.join(root, 'provider-app', 'start-provider-app.ts'));
     await expect(buildHostBundle({ root, outDir: path.join(root, 'out') })).rejects.toThrow(BundleError);
-    await expect(buildHostBundle({ root, outDir: path.join(root, 'out') })).rejects.toThrow(/missing provider-app\/main\.ts.*needs the provider app/);
+    await expect(buildHostBundle({ root, outDir: path.join(root, 'out') })).rejects.toThrow(/missing provider-app\/start-provider-app\.ts.*needs the provider app/);
   });
 
   it('names the file and line when the app does not compile', async () => {
     const root = project();
-    fs.writeFileSync(path.join(root, 'provider-app', 'main.ts'), "import { nothing } from './does-not-exist';\nnothing();\n");
-    await expect(buildHostBundle({ root, outDir: path.join(root, 'out') })).rejects.toThrow(/provider-app\/main\.ts:1: Could not resolve "\.\/does-not-exist"/);
+    fs.writeFileSync(path.join(root, 'provider-app', 'start-provider-app.ts'), "import { nothing } from './does-not-exist';\nnothing();\n");
+    await expect(buildHostBundle({ root, outDir: path.join(root, 'out') })).rejects.toThrow(/provider-app\/start-provider-app\.ts:1: Could not resolve "\.\/does-not-exist"/);
   });
 });

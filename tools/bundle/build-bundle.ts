@@ -3,15 +3,15 @@
  *
  *   <out>/host/...                           host scripts and files (tests left out)
  *   <out>/nginx/...                          nginx templates, snippets, renderer
- *   <out>/provider-app/ecosystem.config.js   PM2 file (starts ../dist/provider-app/main.js)
- *   <out>/dist/provider-app/main.js          the app, one esbuild file
+ *   <out>/provider-app/ecosystem.config.js   PM2 file (starts ../dist/provider-app/start-provider-app.js)
+ *   <out>/dist/provider-app/start-provider-app.js          the app, one esbuild file
  *   <out>/dist/host/host-render.js           the host's renderer (host/render), one esbuild file
  *   <out>/VERSION                            content hash of all of the above
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { hashDirectory } from '../../stacks/lib/content-hash';
+import { hashDirectory } from '../../lib/content-hash';
 
 export interface BundleOptions {
   /** Project root (holds provider-app/, host/, nginx/). */
@@ -42,13 +42,13 @@ function shipped(source: string): boolean {
 
 export async function buildHostBundle(options: BundleOptions): Promise<BundleResult> {
   const { root, outDir, target = 'node20' } = options;
-  const entry = path.join(root, 'provider-app', 'main.ts');
+  const entry = path.join(root, 'provider-app', 'start-provider-app.ts');
   const ecosystem = path.join(root, 'provider-app', 'ecosystem.config.js');
   const missing = [entry, ecosystem, path.join(root, 'host'), path.join(root, 'nginx'), path.join(root, HOST_RENDER_ENTRY)].filter((p) => !fs.existsSync(p));
   if (missing.length > 0) {
     throw new BundleError(
       `cannot build the host bundle: missing ${missing.map((p) => path.relative(root, p)).join(', ')}. ` +
-        'The bundle needs the provider app (provider-app/main.ts and ecosystem.config.js), host/ and nginx/.',
+        'The bundle needs the provider app (provider-app/start-provider-app.ts and ecosystem.config.js), host/ and nginx/.',
     );
   }
 
@@ -94,7 +94,7 @@ async function compile(entry: string, outfile: string, target: string): Promise<
 
 async function assemble(root: string, outDir: string, entry: string, ecosystem: string, target: string): Promise<string> {
 
-  await compile(entry, path.join(outDir, 'dist', 'provider-app', 'main.js'), target);
+  await compile(entry, path.join(outDir, 'dist', 'provider-app', 'start-provider-app.js'), target);
   await compile(path.join(root, HOST_RENDER_ENTRY), path.join(outDir, HOST_RENDER_OUTPUT), target);
 
   for (const folder of ['host', 'nginx']) {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runClientCliCaptured } from './test-support/run-client-cli';
+import { runClientCliCaptured } from '../../testing/run-client-cli';
 
 const run = runClientCliCaptured;
 

@@ -5,14 +5,14 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createRootCa } from '../pki';
+import { createRootCa } from '../../testing/pki';
 import { startSandbox, type Sandbox } from '../dev/sandbox';
 import { ConsumerClient, type ConsumerClientOptions } from './consumer-client';
 import { ProviderAnswerError, TlsRejectedError } from './errors';
 import { httpErrorFrom } from './http-errors';
 import { httpsRequest, readText } from './https-request';
 import { loadTlsIdentity } from './tls-identity';
-import { runClientCliCaptured } from './test-support/run-client-cli';
+import { runClientCliCaptured } from '../../testing/run-client-cli';
 
 const sampleData = resolve(__dirname, '..', '..', 'sample-data');
 let stateDir: string;
@@ -112,7 +112,7 @@ describe('consumer client against the real authorization server and app', () => 
   it('says it is the server that refuses a client certificate from another CA', async () => {
     const foreign = mkdtempSync(join(tmpdir(), 'foreign-pki-'));
     try {
-      const { createDevSet } = await import('../pki/dev-set');
+      const { createDevSet } = await import('../../testing/pki/dev-set');
       const set = createDevSet(foreign, { organization: 'Foreign' });
       // token from the sandbox issuer with our own identity, then the resource with a foreign cert
       const token = await new ConsumerClient(consumerOptions()).token();

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createRootCa, issueClientCert, issueServerCert } from '../pki';
+import { createRootCa, issueClientCert, issueServerCert } from '../../testing/pki';
 import { ClientError, ProviderAnswerError, TlsRejectedError } from './errors';
 import { httpErrorFrom } from './http-errors';
 import { httpsRequest, readText } from './https-request';

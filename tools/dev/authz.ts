@@ -1,8 +1,8 @@
 import { appendFileSync, readFileSync } from 'node:fs';
-import { startAuthorizationServer } from '../authz-server';
-import { subjectDn } from '../pki';
+import { startAuthorizationServer } from '../../testing/authz-server';
+import { subjectDn } from '../../testing/pki';
 import type { DevPkiFiles } from './dev-pki';
-import { isAlive } from '../lib/child-process';
+import { isAlive } from '../../lib/child-process';
 
 export interface AuthzOptions {
   readonly pki: DevPkiFiles;
@@ -23,7 +23,7 @@ export interface AuthzHandle {
 }
 
 /**
- * The project's authorization server (tools/authz-server, oidc-provider in a child
+ * The project's authorization server (testing/authz-server, oidc-provider in a child
  * process) with the sandbox's two clients, both authenticating with
  * `tls_client_auth` by their certificate's subject: the consumer (may ask for the
  * dataset scope) and the provider (introspects tokens).

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isAlive } from '../lib/child-process';
+import { isAlive } from '../../lib/child-process';
 import type { SandboxState } from './sandbox-state';
 
 const repo = resolve(__dirname, '..', '..');

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDevSet } from '../pki/dev-set';
+import { createDevSet } from '../../testing/pki/dev-set';
 
 /** Files of the sandbox's PKI (absolute paths). */
 export interface DevPkiFiles {
@@ -47,7 +47,7 @@ function usable(files: DevPkiFiles, now: number): boolean {
 }
 
 /**
- * The dev PKI under `dir`, created on first use (via tools/pki) and reused after,
+ * The dev PKI under `dir`, created on first use (via testing/pki) and reused after,
  * so a consumer's curl commands keep working across restarts. An incomplete or
  * nearly expired set is replaced.
  */

@@ -2,9 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { renderMtlsSite } from '../../nginx/sites';
-import { readyWhen, stopChild } from '../lib/child-process';
-import { acceptsConnections, canListen, freePort } from '../lib/ports';
-import { createNginxPrefix, NGINX_BIN } from '../replica/nginx-process';
+import { readyWhen, stopChild } from '../../lib/child-process';
+import { acceptsConnections, canListen, freePort } from '../../lib/ports';
+import { createNginxPrefix, NGINX_BIN } from '../../testing/replica/nginx-process';
 import type { Terminator, TerminatorOptions } from './terminator';
 
 /** The nginx binary: $NGINX_BIN, the Debian path, or the first `nginx` on PATH. */

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { readyMessage } from '../lib/child-process';
+import { readyMessage } from '../../lib/child-process';
 
 /** The app's config file keys the sandbox sets (contract: provider-app config JSON). */
 export interface ProviderAppConfig {
@@ -25,7 +25,7 @@ export interface ProviderAppProcess {
 }
 
 /**
- * Starts the built provider app (`main.js --config <file>`) as a child with an IPC
+ * Starts the built provider app (`start-provider-app.js --config <file>`) as a child with an IPC
  * channel and resolves once it reports `ready` (PM2's wait_ready protocol) and
  * its socket exists.
  */

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isAlive } from '../lib/child-process';
+import { isAlive } from '../../lib/child-process';
 
 /**
  * What a running sandbox publishes in `<stateDir>/sandbox.json` so that the client

@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { ConsumerClient } from '../client/consumer-client';
 import { MemoryTokenCache } from '../client/access-token-store';
 import { loadTlsIdentity } from '../client/tls-identity';
-import { stopChild } from '../lib/child-process';
-import { canListen } from '../lib/ports';
+import { stopChild } from '../../lib/child-process';
+import { canListen } from '../../lib/ports';
 import { startAuthz, type AuthzHandle } from './authz';
 import { buildEntries } from './build';
 import { ensureDevPki } from './dev-pki';
@@ -24,7 +24,7 @@ export interface SandboxOptions {
   readonly port?: number;
   /** `auto` = nginx when installed, else the Node terminator. @default 'auto' */
   readonly terminator?: 'auto' | 'nginx' | 'node';
-  /** The app's entry point (TypeScript source, bundled with esbuild). @default `<repo>/provider-app/main.ts` */
+  /** The app's entry point (TypeScript source, bundled with esbuild). @default `<repo>/provider-app/start-provider-app.ts` */
   readonly providerAppSource?: string;
   /** Progress lines (stderr in the CLI). @default silent */
   readonly log?: (line: string) => void;
@@ -82,7 +82,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     const { files: pki, created } = ensureDevPki(join(stateDir, 'pki'));
     log(created ? `dev PKI created in ${pki.dir}` : `dev PKI reused from ${pki.dir}`);
-    const appSource = resolve(options.providerAppSource ?? join(repo, 'provider-app', 'main.ts'));
+    const appSource = resolve(options.providerAppSource ?? join(repo, 'provider-app', 'start-provider-app.ts'));
     if (!existsSync(appSource)) throw new Error(`the provider app's entry point ${appSource} does not exist`);
     const built = await buildEntries(dirs.build, { 'provider-app': appSource });
 

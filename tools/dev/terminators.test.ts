@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readText, httpsRequest } from '../client/https-request';
-import { createDevSet, type DevSet } from '../pki/dev-set';
+import { createDevSet, type DevSet } from '../../testing/pki/dev-set';
 import { findNginx, startNginxTerminator } from './nginx-terminator';
 import { CLIENT_CERT_HEADER, startNodeTerminator } from './node-terminator';
 import type { Terminator, TerminatorOptions } from './terminator';

@@ -1,4 +1,4 @@
-import { AMI_PARAMETER, createEnvironmentFolder, createPki, errors, goodAccount, runPreflight, type EnvironmentFolder, type FakeAccount, type Pki } from './test-support/fake-account';
+import { AMI_PARAMETER, createEnvironmentFolder, createPki, errors, goodAccount, runPreflight, type EnvironmentFolder, type FakeAccount, type Pki } from '../../testing/preflight-account';
 
 describe('preflight: AMI', () => {
   let pki: Pki;

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { EnvironmentError, environmentFile, loadEnvironment, type EnvironmentConfig } from '../../config/load';
-import { ENVIRONMENTS_DIR } from '../../config/paths';
+import { ENVIRONMENTS_DIR } from '../../lib/project-paths';
 import { createPreflightDeps, type PreflightDeps } from './aws-clients';
 import { formatReport, runPreflight } from './run-preflight';
 

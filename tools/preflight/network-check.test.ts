@@ -1,4 +1,4 @@
-import { createEnvironmentFolder, createPki, goodAccount, runPreflight, type EnvironmentFolder, type FakeAccount, type Pki } from './test-support/fake-account';
+import { createEnvironmentFolder, createPki, goodAccount, runPreflight, type EnvironmentFolder, type FakeAccount, type Pki } from '../../testing/preflight-account';
 
 describe('preflight: network', () => {
   let pki: Pki;

@@ -15,7 +15,7 @@ import {
   type EnvironmentFolder,
   type FakeAccount,
   type Pki,
-} from './test-support/fake-account';
+} from '../../testing/preflight-account';
 import { PREFLIGHT_HELP } from './cli';
 
 describe('preflight CLI', () => {

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import type { EnvironmentConfig } from '../../config/load';
-import { PROJECT_ROOT } from '../../config/paths';
+import { PROJECT_ROOT } from '../../lib/project-paths';
 import { checkAccount, type AccountCheck } from './account-check';
 import { checkAmi } from './ami-check';
 import type { PreflightDeps } from './aws-clients';

@@ -11,7 +11,7 @@ import {
   type EnvironmentFolder,
   type FakeAccount,
   type Pki,
-} from './test-support/fake-account';
+} from '../../testing/preflight-account';
 
 const CERT_PUT = `aws ssm put-parameter --name ${CERT_PARAMETER} --type SecureString`;
 const KEY_PUT = `aws ssm put-parameter --name ${KEY_PARAMETER} --type SecureString`;

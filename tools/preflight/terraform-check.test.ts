@@ -1,5 +1,5 @@
 import { checkTerraform } from './terraform-check';
-import { createEnvironmentFolder, createPki, goodAccount, runPreflight, terraformJson, type EnvironmentFolder, type Pki } from './test-support/fake-account';
+import { createEnvironmentFolder, createPki, goodAccount, runPreflight, terraformJson, type EnvironmentFolder, type Pki } from '../../testing/preflight-account';
 
 /** A runner that knows only `installed` binaries; the others are ENOENT, like execFile. */
 const runner = (installed: Record<string, string>) => async (binary: string): Promise<string> => {

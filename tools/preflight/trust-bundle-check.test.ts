@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRootCa } from '../pki';
+import { createRootCa } from '../../testing/pki';
 import { checkTrustBundle } from './trust-bundle-check';
-import { createEnvironmentFolder, createPki, daysFromNow, goodAccount, isoDay, NOW, runPreflight, type EnvironmentFolder, type Pki } from './test-support/fake-account';
+import { createEnvironmentFolder, createPki, daysFromNow, goodAccount, isoDay, NOW, runPreflight, type EnvironmentFolder, type Pki } from '../../testing/preflight-account';
 
 const PEM = (label: string, body: string): string => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 

@@ -1,5 +1,5 @@
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { createEnvironmentFolder, createPki, errors, goodAccount, ROUTE53_NS, runPreflight, ZONE_ID, type EnvironmentFolder, type FakeAccount, type Pki } from './test-support/fake-account';
+import { createEnvironmentFolder, createPki, errors, goodAccount, ROUTE53_NS, runPreflight, ZONE_ID, type EnvironmentFolder, type FakeAccount, type Pki } from '../../testing/preflight-account';
 
 const NS_LIST = ROUTE53_NS.join(', ');
 

@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../pki';
+import { createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../../testing/pki';
 import { checkClientCertificateRequired } from './client-certificate-required-check';
 import { checkDns } from './dns-check';
 import { checkServerCertificate } from './server-certificate-check';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { startSandbox, type Sandbox } from '../dev/sandbox';
-import { createRootCa } from '../pki';
+import { createRootCa } from '../../testing/pki';
 import { runVerifyCli } from './cli';
 import { runVerify } from './run-verify';
 

@@ -12,7 +12,7 @@ install_app() {
   ensure_dir "$PH_APP_DIR/provider-app" 0755 root:root
   ensure_dir "$PH_APP_DIR/dist" 0755 root:root
   ensure_dir "$PH_APP_DIR/dist/provider-app" 0755 root:root
-  [[ -f $PH_CURRENT/dist/provider-app/main.js ]] || die "the bundle at $PH_CURRENT has no dist/provider-app/main.js"
+  [[ -f $PH_CURRENT/dist/provider-app/start-provider-app.js ]] || die "the bundle at $PH_CURRENT has no dist/provider-app/start-provider-app.js"
   install_file "$PH_CURRENT/provider-app/ecosystem.config.js" "$PH_APP_DIR/provider-app/ecosystem.config.js" 0644 root:root
   for file in "$PH_CURRENT/dist/provider-app"/*; do
     [[ -f $file ]] || continue

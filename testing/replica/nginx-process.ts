@@ -1,0 +1,75 @@
+/**
+ * A private nginx under a temporary prefix: the distribution's binary with our
+ * own main config, so tests never touch /etc/nginx or the system nginx.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { renderTemplateFile } from '../../lib/render-template';
+import { stopPids } from '../../lib/child-process';
+import { templateDir } from './paths';
+
+export const NGINX_BIN = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
+
+export interface NginxPrefix {
+  /** The prefix folder (pid, logs, temp files). */
+  readonly prefix: string;
+  /** The main config file. */
+  readonly mainConf: string;
+  /** The folder whose `*.conf` files are included in `http {}`. */
+  readonly confDir: string;
+  /** Arguments selecting this prefix and config: `-p <prefix> -e <log> -c <conf>`. */
+  readonly args: readonly string[];
+}
+
+/**
+ * Writes a main config under `prefix` including `confDir/*.conf`.
+ * @param user the worker user; as root, a user that can reach the socket and files.
+ */
+export function createNginxPrefix(prefix: string, confDir: string, user = defaultWorkerUser(), workerProcesses = '1'): NginxPrefix {
+  for (const sub of ['logs', 'tmp']) mkdirSync(join(prefix, sub), { recursive: true });
+  mkdirSync(confDir, { recursive: true });
+  const mainConf = join(prefix, 'nginx.conf');
+  writeFileSync(
+    mainConf,
+    renderTemplateFile(join(templateDir(), 'nginx-main.conf.tmpl'), {
+      user,
+      worker_processes: workerProcesses,
+      prefix,
+      conf_dir: confDir,
+    }),
+  );
+  return { prefix, mainConf, confDir, args: ['-p', prefix, '-e', join(prefix, 'logs', 'error.log'), '-c', mainConf] };
+}
+
+function defaultWorkerUser(): string {
+  return userInfo().username;
+}
+
+/** `nginx -t`; returns nginx's output, throws with it when the configuration is invalid. */
+export function testNginxConfig(nginx: NginxPrefix): string {
+  const result = spawnSync(NGINX_BIN, [...nginx.args, '-t'], { encoding: 'utf8' });
+  const output = `${result.stdout}${result.stderr}`;
+  if (result.status !== 0) throw new Error(`nginx -t failed:\n${output}`);
+  return output;
+}
+
+/** Starts nginx (it daemonises) and returns the master's PID. */
+export function startNginx(nginx: NginxPrefix): number {
+  testNginxConfig(nginx);
+  const result = spawnSync(NGINX_BIN, nginx.args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`nginx failed to start:\n${result.stderr}`);
+  return readNginxPid(nginx);
+}
+
+export function readNginxPid(nginx: NginxPrefix): number {
+  const file = join(nginx.prefix, 'nginx.pid');
+  if (!existsSync(file)) throw new Error(`nginx wrote no pid file ${file}`);
+  return Number(readFileSync(file, 'utf8').trim());
+}
+
+/** Stops the nginx master by PID (fast shutdown) and waits, bounded, for it to exit. */
+export function stopNginx(pid: number, timeoutMs = 5000): Promise<void> {
+  return stopPids([pid], timeoutMs);
+}
