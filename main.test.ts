@@ -11,7 +11,7 @@ import { buildStacks, loadEnvironments } from './main';
 import { EnvironmentError } from './config/load';
 import { ProviderStack } from './stacks/provider-stack';
 import { PROJECT_ROOT } from './lib/project-paths';
-import { exampleConfig, exampleDocument, EXAMPLE_FILE, fixtureBundle, only, removeTempDirs, tempDir, type TerraformJson } from './testing/synth';
+import { exampleConfig, exampleDocument, EXAMPLE_FILE, fixtureBundle, only, removeTempDirs, resources, tempDir, type TerraformJson } from './testing/synth';
 
 afterAll(removeTempDirs);
 
@@ -39,8 +39,8 @@ describe('two environments side by side', () => {
     distinct((d) => only(d, 'aws_iam_instance_profile').name);
     distinct((d) => only(d, 'aws_security_group').name);
     distinct((d) => only(d, 'aws_ssm_parameter').name);
-    distinct((d) => only(d, 'aws_ssm_association').association_name);
-    distinct((d) => only(d, 'aws_route53_record').name);
+    distinct((d) => Object.values(resources(d, 'aws_ssm_association')).map((a) => a.association_name));
+    distinct((d) => Object.values(resources(d, 'aws_route53_record')).map((r) => r.name));
     distinct((d) => d.provider.aws);
     expect(only(docs[0], 'aws_ssm_parameter').name).toBe('/provider-host/prod/host-config');
     expect(only(docs[1], 'aws_iam_role').name).toBe('provider-staging-host');

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { App } from 'cdktf';
-import { EnvironmentError, environmentFile, loadEnvironment, type EnvironmentConfig } from './config/load';
+import { EnvironmentError, loadEnvironment, loadNamedEnvironment, type EnvironmentConfig } from './config/load';
 import { checkEnvironmentSet } from './config/environment-set';
 import { DEFAULT_BUNDLE_DIR, ENVIRONMENTS_DIR } from './lib/project-paths';
 import { InputError } from './lib/input-error';
@@ -31,7 +31,7 @@ export function loadEnvironments(env: MainEnv): EnvironmentConfig[] {
   const files = list(env.PROVIDER_CONFIG);
   const configs = files.length > 0
     ? files.map((file) => loadEnvironment(file))
-    : (list(env.PROVIDER_ENV).length > 0 ? list(env.PROVIDER_ENV) : ['example']).map((name) => loadEnvironment(environmentFile(ENVIRONMENTS_DIR, name)));
+    : (list(env.PROVIDER_ENV).length > 0 ? list(env.PROVIDER_ENV) : ['example']).map((name) => loadNamedEnvironment(ENVIRONMENTS_DIR, name));
   checkEnvironmentSet(configs);
   return configs;
 }

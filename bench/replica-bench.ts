@@ -79,6 +79,9 @@ async function main(): Promise<void> {
   await writeLargeCsv(largeFile, LARGE_BYTES);
   const largeBytes = statSync(largeFile).size;
 
+  // The bench measures throughput from one certificate and one address, far above the
+  // production rate limits (docs/host.md, Hardening): lift them for this replica only.
+  for (const name of ['PH_RATE_LIMIT_PER_CLIENT', 'PH_RATE_LIMIT_PER_ADDRESS', 'PH_RATE_LIMIT_BURST', 'PH_CONN_LIMIT_PER_ADDRESS']) process.env[name] ??= '100000';
   process.stderr.write('starting the replica (setup.sh, pebble, certbot, nginx, PM2, authz)…\n');
   let provider: ProviderReplica | undefined;
   try {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { EnvironmentError, environmentFile, loadEnvironment } from './load';
+import { EnvironmentError, environmentFile, loadEnvironment, loadNamedEnvironment } from './load';
 import { ENVIRONMENTS_DIR, PROJECT_ROOT } from '../lib/project-paths';
 
 const EXAMPLES = path.join(PROJECT_ROOT, 'config', 'examples');
@@ -53,6 +53,16 @@ describe('loadEnvironment', () => {
   it('names the file and the first line of a YAML syntax error', () => {
     const file = write('bad.yaml', 'name: [unclosed\n');
     expect(failure(file).message).toMatch(new RegExp(`^Invalid configuration in ${file}:\\n  - not valid YAML: `));
+  });
+
+  it('by name: a copied file that still says another name: is refused, naming both and the fix', () => {
+    write('prod.yaml', stringify({ ...base(), name: 'example' }));
+    expect(() => loadNamedEnvironment(dir, 'prod')).toThrow(EnvironmentError);
+    expect(() => loadNamedEnvironment(dir, 'prod')).toThrow(
+      `name: "example" differs from the file name "prod"; set name: prod (the stack is named after it: cdktf deploy prod)`,
+    );
+    write('unit.yaml', stringify(base()));
+    expect(loadNamedEnvironment(dir, 'unit').name).toBe('unit');
   });
 
   it('names a file that cannot be read', () => {

@@ -52,6 +52,21 @@ export function environmentFile(dir: string, name: string): string {
   throw new EnvironmentError(dir, [`no environment ${JSON.stringify(name)} (${name}.yaml); known: ${known.join(', ') || 'none'}`]);
 }
 
+/**
+ * The environment named `name` (`<dir>/<name>.yaml`), whose `name:` must be `name`: cdktf
+ * names the stack after `name:`, so a copied file that still says `name: example` would
+ * synthesize a stack `cdktf deploy <name>` cannot find.
+ */
+export function loadNamedEnvironment(dir: string, name: string): EnvironmentConfig {
+  const config = loadEnvironment(environmentFile(dir, name));
+  if (config.name !== name) {
+    throw new EnvironmentError(config.sourceFile, [
+      `name: ${JSON.stringify(config.name)} differs from the file name ${JSON.stringify(name)}; set name: ${name} (the stack is named after it: cdktf deploy ${name})`,
+    ]);
+  }
+  return config;
+}
+
 /** Reads, validates and resolves one environment file. Throws EnvironmentError. */
 export function loadEnvironment(file: string): EnvironmentConfig {
   const absolute = path.resolve(file);

@@ -120,6 +120,14 @@ describe('environment rules', () => {
     expect(problems((d) => (d.instance = { type: 'large' }))).toEqual(['instance.type: "large" is not an EC2 instance type; use e.g. "t4g.small"']);
   });
 
+  it('instance.type: one AWS has (the SDK list), with the nearest names for a typo', () => {
+    expect(problems((d) => (d.instance = { type: 't4g.smal' }))).toEqual([
+      'instance.type: "t4g.smal" is not an EC2 instance type AWS knows; did you mean "t4g.small"? (list: @aws-sdk/client-ec2; a type newer than it needs a newer SDK)',
+    ]);
+    expect(problems((d) => (d.instance = { type: 'q9z.huge' }))[0]).toMatch(/^instance\.type: "q9z\.huge" is not an EC2 instance type AWS knows/);
+    for (const type of ['t4g.nano', 'm7g.large', 'c7gn.xlarge', 't3.micro', 'r8g.medium']) expect(parse((d) => (d.instance = { type })).instance.type).toBe(type);
+  });
+
   it('instance.architecture: must match the type', () => {
     expect(parse((d) => (d.instance = { type: 't3.small', architecture: 'x86_64' })).instance.architecture).toBe('x86_64');
     expect(problems((d) => (d.instance = { type: 't4g.small', architecture: 'x86_64' }))).toEqual([

@@ -12,7 +12,9 @@ import { HOST_SETTINGS } from '../contract/host-settings';
 import * as rule from '../contract/rules';
 import { DEFAULT_DOMAIN, DEFAULT_ISSUER, FQDN_RE, fqdn, httpsUrl, region, show, ssmName } from '../contract/rules';
 import { architectureOfInstanceType, type Architecture } from './instance-architecture';
+import { closestInstanceTypes, knownInstanceTypes } from './instance-types';
 import { STRICTEST_TAG_RULE, TAG_CHARSET_TEXT, tagKeyProblems, tagValueProblems } from '../stacks/lib/aws-tag-rules';
+import { DEFAULT_PATCH_SCHEDULE, iamRoleArnProblem, ssmScheduleProblem } from '../stacks/lib/aws-name-rules';
 
 export { DEFAULT_DOMAIN, DEFAULT_ISSUER };
 export const DEFAULT_INSTANCE_TYPE = 't4g.small';
@@ -66,6 +68,12 @@ const instance = z
     type: z
       .string()
       .regex(INSTANCE_TYPE_RE, { error: (i) => `${show(i.input)} is not an EC2 instance type; use e.g. "${DEFAULT_INSTANCE_TYPE}"` })
+      .refine((type) => !INSTANCE_TYPE_RE.test(type) || knownInstanceTypes().has(type), {
+        error: (i) => {
+          const near = closestInstanceTypes(String(i.input));
+          return `${show(i.input)} is not an EC2 instance type AWS knows${near.length > 0 ? `; did you mean ${near.map(show).join(', ')}?` : `; use e.g. "${DEFAULT_INSTANCE_TYPE}"`} (list: @aws-sdk/client-ec2; a type newer than it needs a newer SDK)`;
+        },
+      })
       .default(DEFAULT_INSTANCE_TYPE)
       .describe('EC2 instance type. Graviton (arm64) types such as t4g.small are cheapest; the AMI architecture follows the type.'),
     architecture: z
@@ -119,6 +127,19 @@ const admin = z
   .default({ sshCidrs: [] })
   .describe('Administrator access. SSM Session Manager is always enabled.');
 
+/** Let's Encrypt's ACME directories and the CAA identifier it checks (RFC 8659). */
+export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+export const LETS_ENCRYPT_STAGING_DIRECTORY = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+export const LETS_ENCRYPT_CAA_ISSUER = 'letsencrypt.org';
+const hostOf = (url: string): string | undefined => {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+};
+const isLetsEncrypt = (url: string): boolean => /(^|\.)api\.letsencrypt\.org$/.test(hostOf(url) ?? '');
+
 const acme = z
   .strictObject({
     email: rule.email.describe("Let's Encrypt account contact e-mail (expiry notices)."),
@@ -127,8 +148,88 @@ const acme = z
       .default(false)
       .describe("Use Let's Encrypt's staging environment (untrusted certificates, generous rate limits)."),
     server: httpsUrl.optional().describe('ACME directory URL overriding Let\'s Encrypt (production or staging).'),
+    caaIssuer: fqdn
+      .optional()
+      .describe(
+        `The CA's CAA identifier, the only issuer the CAA record for \`domain\` allows. Default "${LETS_ENCRYPT_CAA_ISSUER}" for Let's Encrypt (production or staging); required when \`acme.server\` is another CA (e.g. "sectigo.com"), refused when it contradicts a Let's Encrypt server.`,
+      ),
+    caaAccountUri: httpsUrl
+      .optional()
+      .describe(
+        'ACME account URI (RFC 8657 `accounturi`, e.g. "https://acme-v02.api.letsencrypt.org/acme/acct/123456789"): the CAA record then allows issuance only to this account and only by `http-01` validation. Must belong to the ACME server in use. Omitted: any account of the CA.',
+      ),
   })
+  .superRefine((value, ctx) => {
+    // Only between valid values: an invalid one has its own message already.
+    if (value.server !== undefined && !httpsUrl.safeParse(value.server).success) return;
+    if (value.caaAccountUri !== undefined && !httpsUrl.safeParse(value.caaAccountUri).success) return;
+    const directory = value.server ?? (value.staging ? LETS_ENCRYPT_STAGING_DIRECTORY : LETS_ENCRYPT_DIRECTORY);
+    if (!isLetsEncrypt(directory) && value.caaIssuer === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['caaIssuer'],
+        input: value.caaIssuer,
+        message: `is required: acme.server ${show(directory)} is not Let's Encrypt, so the CAA record needs that CA's CAA identifier; set acme.caaIssuer (e.g. "sectigo.com", from the CA's documentation)`,
+      });
+    }
+    if (isLetsEncrypt(directory) && value.caaIssuer !== undefined && value.caaIssuer !== LETS_ENCRYPT_CAA_ISSUER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['caaIssuer'],
+        input: value.caaIssuer,
+        message: `${show(value.caaIssuer)} would forbid Let's Encrypt, which issues the certificate (${show(directory)}); use "${LETS_ENCRYPT_CAA_ISSUER}" or omit it`,
+      });
+    }
+    const accountHost = value.caaAccountUri !== undefined ? hostOf(value.caaAccountUri) : undefined;
+    if (accountHost !== undefined && accountHost !== hostOf(directory)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['caaAccountUri'],
+        input: value.caaAccountUri,
+        message: `${show(value.caaAccountUri)} is an account at ${accountHost}, but certificates come from ${show(directory)}: the CA would refuse to issue; use the account URI of that server (certbot: "account" in /etc/letsencrypt/accounts/${hostOf(directory) ?? '<server>'}/…/regr.json) or omit it`,
+      });
+    }
+  })
+  .transform((value) => ({
+    ...value,
+    /** Resolved: the CAA identifier the record allows. */
+    caaIssuer: value.caaIssuer ?? LETS_ENCRYPT_CAA_ISSUER,
+  }))
   .describe('Certificate issuance (certbot).');
+
+const security = z
+  .strictObject({
+    operatorRoleArn: z
+      .string({ error: (i) => `${show(i.input)} is not a string; use "arn:aws:iam::<account>:role/<name>"` })
+      .superRefine((arn, ctx) => {
+        const problem = iamRoleArnProblem(arn);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', input: arn, message: problem });
+      })
+      .optional()
+      .describe(
+        "IAM role of the operators who may read the certificate backup (`letsencrypt/`) and use the data bucket's KMS key through S3, besides the instance role. Omitted: only the instance role reads the backup; the account root keeps administering the key.",
+      ),
+  })
+  .default({})
+  .describe('Who may read what the host keeps in the bucket (the data KMS key and the bucket policy).');
+
+const patching = z
+  .strictObject({
+    schedule: z
+      .string({ error: (i) => `${show(i.input)} is not a string; use e.g. "${DEFAULT_PATCH_SCHEDULE}"` })
+      .superRefine((expression, ctx) => {
+        const problem = ssmScheduleProblem(expression);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', input: expression, message: problem });
+      })
+      .default(DEFAULT_PATCH_SCHEDULE)
+      .describe('When Patch Manager installs updates on the host (`AWS-RunPatchBaseline`, Operation=Install): an SSM cron expression in UTC (six fields; waits for its first interval) or a rate expression (runs once at creation, too). Default: Sundays 04:00 UTC.'),
+    rebootOption: z
+      .enum(['RebootIfNeeded', 'NoReboot'], { error: (i) => `${show(i.input)} is not a reboot option; use "RebootIfNeeded" or "NoReboot"` })
+      .default('RebootIfNeeded')
+      .describe('Reboot after installing updates that need it (a minute or two down; PM2 and nginx come back at boot). "NoReboot" leaves a new kernel or glibc inactive until the next reboot.'),
+  })
+  .default({ schedule: DEFAULT_PATCH_SCHEDULE, rebootOption: 'RebootIfNeeded' })
+  .describe('Scheduled operating-system patching (SSM Patch Manager).');
 
 const oauth = z
   .strictObject({
@@ -280,6 +381,8 @@ export const environmentSchema = z
     acme,
     oauth,
     secrets,
+    security,
+    patching,
     content,
     app,
     storage,

@@ -2,11 +2,19 @@
  * Where things live in the data bucket: the stack creates and grants these, the host
  * reads them (their keys travel in host.env), the replica's S3 stand-in lays them out.
  */
+const LETSENCRYPT = 'letsencrypt/';
+
 export const BUCKET_LAYOUT = {
   bundles: 'bundles/',
   trust: 'trust/',
   trustBundleKey: 'trust/client-ca-bundle.pem',
   data: 'shared_data/',
   public: 'public/',
-  letsencrypt: 'letsencrypt/',
+  letsencrypt: LETSENCRYPT,
+  /**
+   * The one object the host writes: the certificate backup. The host builds it as
+   * `${PH_LE_BACKUP_PREFIX}letsencrypt.tar.gz` (host/scripts/lib/common.sh, PH_BACKUP_URL);
+   * the instance role may write this key only (contract/bucket-layout.test.ts checks both agree).
+   */
+  letsencryptBackupKey: `${LETSENCRYPT}letsencrypt.tar.gz`,
 } as const;

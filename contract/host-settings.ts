@@ -58,6 +58,23 @@ export const HOST_SETTINGS = {
     env: 'PH_AUTHZ_CACHE_SECONDS', rule: rule.authzCacheSeconds, kind: 'number', default: 1,
     description: "How long nginx may reuse the app's decision for the same certificate, token and dataset.",
   }),
+  // nginx's limits on the mTLS site (429 with nginx/errors/429.json beyond them; docs/host.md "Hardening (nginx)").
+  rateLimitPerClient: setting({
+    env: 'PH_RATE_LIMIT_PER_CLIENT', rule: rule.requestRate, kind: 'number', default: 500,
+    description: 'Requests per second nginx accepts from one client certificate (limit_req, keyed by its SHA-1 fingerprint).',
+  }),
+  rateLimitPerAddress: setting({
+    env: 'PH_RATE_LIMIT_PER_ADDRESS', rule: rule.requestRate, kind: 'number', default: 1000,
+    description: 'Requests per second nginx accepts from one IP address, all certificates (and none) together.',
+  }),
+  rateLimitBurst: setting({
+    env: 'PH_RATE_LIMIT_BURST', rule: rule.requestBurst, kind: 'number', default: 1000,
+    description: 'Requests over either rate nginx still answers at once (limit_req burst, nodelay) before it answers 429.',
+  }),
+  connLimitPerAddress: setting({
+    env: 'PH_CONN_LIMIT_PER_ADDRESS', rule: rule.connectionLimit, kind: 'number', default: 64,
+    description: 'Connections (HTTP/2: requests in progress) nginx keeps open for one IP address at once (limit_conn).',
+  }),
   dnsWaitSeconds: setting({ env: 'PH_DNS_WAIT_SECONDS', rule: rule.seconds(86400), kind: 'number', default: HOST_TIMING.dnsWaitSeconds, description: 'Bound of the wait for DNS before certbot.' }),
   hostConfigParam: setting({ env: 'PH_HOST_CONFIG_PARAM', rule: rule.ssmName, kind: 'string', description: 'This parameter (the bootstrap re-reads it on every deploy).' }),
   // Host-local: not written by the stack; the replica and development set them.

@@ -71,6 +71,24 @@ export const seconds = (max: number) =>
     .min(1, { error: (i) => `${show(i.input)} is too short; use an integer from 1 to ${max}` })
     .max(max, { error: (i) => `${show(i.input)} is too long; use an integer from 1 to ${max}` });
 
+/**
+ * A whole number from `min` to `max` of `unit` (nginx's request and connection limits:
+ * limit_req_zone rate, limit_req burst, limit_conn).
+ */
+export const count = (unit: string, min: number, max: number) =>
+  z
+    .number({ error: (i) => `${show(i.input)} is not a number of ${unit}; use an integer from ${min} to ${max}` })
+    .int({ error: (i) => `${show(i.input)} is not a whole number of ${unit}; use an integer from ${min} to ${max}` })
+    .min(min, { error: (i) => `${show(i.input)} is too low; use an integer from ${min} to ${max}` })
+    .max(max, { error: (i) => `${show(i.input)} is too high; use an integer from ${min} to ${max}` });
+
+/** nginx limit_req rates, requests per second (one client certificate, one address). */
+export const requestRate = count('requests per second', 1, 100000);
+/** nginx limit_req burst: requests above the rate answered at once before 429s (0: none). */
+export const requestBurst = count('requests', 0, 100000);
+/** nginx limit_conn: connections (HTTP/2: concurrent requests) open at once from one address. */
+export const connectionLimit = count('connections', 1, 100000);
+
 /** An S3 key prefix: no leading "/", ending in "/". */
 export const s3Prefix = z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/, {
   error: (i) => `${show(i.input)} is not an S3 key prefix; use e.g. "shared_data/" (no leading "/", one trailing "/")`,

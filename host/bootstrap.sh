@@ -3,8 +3,8 @@
 # the SSM association (every deploy) to the host scripts shipped in the bundle.
 #
 #   provider-host-bootstrap setup
-#       First boot (cloud-init runcmd): packages, runtime, host config, bundle,
-#       host/scripts/setup.sh.
+#       First boot (cloud-init runcmd): packages, host config, bundle, the bundle's
+#       pinned runtime (PM2), host/scripts/setup.sh.
 #   provider-host-bootstrap retry-setup
 #       The retry timer (provider-host-setup-retry.timer): setup again until one has
 #       completed; nothing when one has, or when another run holds the lock.
@@ -26,6 +26,7 @@ PH_LOCK="${PH_LOCK:-/run/provider-host-bootstrap.lock}"
 PH_KEEP_RELEASES="${PH_KEEP_RELEASES:-3}"
 PH_AWS_ATTEMPTS="${PH_AWS_ATTEMPTS:-10}"
 PH_RETRY_SLEEP="${PH_RETRY_SLEEP:-3}"
+PH_BIN_DIR="${PH_BIN_DIR:-/usr/local/bin}"
 export PH_ETC PH_PREFIX PH_STATE
 
 log() { printf '%s provider-host-bootstrap: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
@@ -78,14 +79,36 @@ install_packages() {
   [ "${#missing[@]}" -eq 0 ] || die "dnf succeeded but ${missing[*]} still missing"
 }
 
+npm_ci_in() { (cd "$1" && npm ci --ignore-scripts --omit=dev --no-audit --no-fund); }
+
+# The host's Node runtime (PM2) is pinned by the bundle: host/runtime's lockfile
+# (every transitive version and its integrity hash), installed with npm ci
+# --ignore-scripts (no package's install script runs as root) into
+# $PH_PREFIX/runtime, again only when the lockfile changes. No npm install -g.
 install_runtime() {
+  local shipped="$PH_PREFIX/current/host/runtime" runtime="$PH_PREFIX/runtime" locked staging
   if [ -x "/usr/bin/node-${PH_NODE_MAJOR}" ] && command -v alternatives >/dev/null; then
     alternatives --set node "/usr/bin/node-${PH_NODE_MAJOR}" || log "alternatives could not select node-${PH_NODE_MAJOR}; keeping the default"
   fi
-  if ! npm ls -g --depth=0 "pm2@${PH_PM2_VERSION}" >/dev/null 2>&1; then
-    log "installing pm2@${PH_PM2_VERSION}"
-    retry "$PH_AWS_ATTEMPTS" npm install -g --no-fund --no-audit "pm2@${PH_PM2_VERSION}" || die "npm could not install pm2@${PH_PM2_VERSION}"
+  [ -f "$shipped/package-lock.json" ] || die "the bundle has no host/runtime/package-lock.json (the pinned PM2)"
+  locked=$(sed -n '/"node_modules\/pm2": {/,/}/s/^ *"version": "\([^"]*\)".*/\1/p' "$shipped/package-lock.json" | head -n 1)
+  [ "$locked" = "$PH_PM2_VERSION" ] \
+    || die "the bundle pins pm2@${locked:-?} (host/runtime/package-lock.json) but app.pm2Version is $PH_PM2_VERSION; set app.pm2Version to $locked, or update host/runtime (npm install --package-lock-only pm2@$PH_PM2_VERSION) and deploy"
+  if ! cmp -s "$shipped/package-lock.json" "$runtime/package-lock.json" || [ ! -x "$runtime/node_modules/pm2/bin/pm2" ]; then
+    log "installing pm2@$locked from the bundle's lockfile into $runtime"
+    staging="$(mktemp -d "$PH_PREFIX/.runtime.XXXXXX")"
+    cp "$shipped/package.json" "$shipped/package-lock.json" "$staging/"
+    retry "$PH_AWS_ATTEMPTS" npm_ci_in "$staging" \
+      || { rm -rf "$staging"; die "npm ci could not install the host runtime (pm2@$locked)"; }
+    chmod 0755 "$staging"
+    rm -rf "$runtime.old"
+    if [ -d "$runtime" ]; then mv "$runtime" "$runtime.old"; fi
+    mv "$staging" "$runtime"
+    rm -rf "$runtime.old"
   fi
+  # For people: `sudo -u provider pm2 logs` (the host scripts use the full path).
+  mkdir -p "$PH_BIN_DIR"
+  ln -sfn "$runtime/node_modules/pm2/bin/pm2" "$PH_BIN_DIR/pm2"
 }
 
 fetch_host_config() {
@@ -151,9 +174,9 @@ run_host_script() {
 
 do_setup() {
   install_packages
-  install_runtime
   fetch_host_config
   install_bundle ""
+  install_runtime
   run_host_script setup
   mkdir -p "$PH_STATE"
   date -u +%Y-%m-%dT%H:%M:%SZ >"$PH_STATE/setup.done"
@@ -176,9 +199,9 @@ do_update() {
     return
   fi
   install_packages
-  install_runtime
   fetch_host_config
   install_bundle "$expected_bundle"
+  install_runtime
   run_host_script update
   prune_releases
 }

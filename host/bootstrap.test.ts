@@ -1,6 +1,6 @@
 /**
  * host/bootstrap.sh run for real (bash, flock, unzip) against a local stand-in for the
- * `aws` CLI (AWS is the one thing that cannot exist here) and for `npm -g`. Every
+ * `aws` CLI (AWS is the one thing that cannot exist here) and for `npm ci`. Every
  * production path is redirected through the script's own PH_* variables.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -32,13 +32,21 @@ case "\${args[0]} \${args[1]}" in
 esac
 `;
 
+/** npm: \`npm ci\` installs a pm2 stand-in in the current folder, which must hold the lockfile. */
 const NPM_STANDIN = `#!/bin/bash
-echo "npm $*" >>"$FAKE_AWS/calls.log"
+echo "npm $* (in $PWD)" >>"$FAKE_AWS/calls.log"
 case "$1" in
-  ls) [ -f "$FAKE_AWS/pm2-installed" ] ;;
-  install) touch "$FAKE_AWS/pm2-installed" ;;
+  ci)
+    [ -f package-lock.json ] || { echo "npm ci: no package-lock.json" >&2; exit 1; }
+    mkdir -p node_modules/pm2/bin && printf '#!/bin/sh\\n' >node_modules/pm2/bin/pm2 && chmod +x node_modules/pm2/bin/pm2 ;;
+  *) echo "npm stand-in: unexpected $*" >&2; exit 1 ;;
 esac
 `;
+const RUNTIME = path.join(PROJECT_ROOT, 'host', 'runtime');
+const runtimeFiles = () => ({
+  'host/runtime/package.json': fs.readFileSync(path.join(RUNTIME, 'package.json'), 'utf8'),
+  'host/runtime/package-lock.json': fs.readFileSync(path.join(RUNTIME, 'package-lock.json'), 'utf8'),
+});
 
 /**
  * Stand-ins for rpm and dnf: installed packages are files under $FAKE_AWS/rpm; dnf
@@ -87,6 +95,7 @@ function sandbox(): Sandbox {
       PH_PREFIX: path.join(root, 'opt'),
       PH_STATE: path.join(root, 'state'),
       PH_LOCK: path.join(root, 'bootstrap.lock'),
+      PH_BIN_DIR: path.join(root, 'usr-local-bin'),
       PH_AWS_ATTEMPTS: '1',
       PH_RETRY_SLEEP: '0',
     },
@@ -94,8 +103,8 @@ function sandbox(): Sandbox {
 }
 
 /** Publishes a bundle zip and the host config naming it, as a deploy would. */
-function publish(box: Sandbox, hash: string, extraConfig = ''): void {
-  const tree = folderWith('tree', { 'host/scripts/setup.sh': HOST_SCRIPT('setup'), 'host/scripts/update.sh': HOST_SCRIPT('update'), VERSION: `${hash}\n` });
+function publish(box: Sandbox, hash: string, extraConfig = '', runtime: Record<string, string> = runtimeFiles()): void {
+  const tree = folderWith('tree', { 'host/scripts/setup.sh': HOST_SCRIPT('setup'), 'host/scripts/update.sh': HOST_SCRIPT('update'), VERSION: `${hash}\n`, ...runtime });
   const zip = path.join(box.fake, 's3', 'bucket-1', 'bundles', `${hash}.zip`);
   fs.mkdirSync(path.dirname(zip), { recursive: true });
   execFileSync('python3', ['-m', 'zipfile', '-c', zip, 'host', 'VERSION'], { cwd: tree });
@@ -112,14 +121,19 @@ const current = (box: Sandbox) => fs.readlinkSync(path.join(box.root, 'opt', 'cu
 afterAll(removeTempDirs);
 
 describe('host/bootstrap.sh', () => {
-  it('setup: installs PM2, writes host.env from SSM, unpacks the bundle as a release and runs setup.sh', () => {
+  it('setup: installs PM2 from the bundle\'s lockfile (npm ci --ignore-scripts), writes host.env from SSM, unpacks the bundle as a release and runs setup.sh', () => {
     const box = sandbox();
     publish(box, 'aaa111');
     const result = run(box, 'setup');
     expect(result.stderr).toContain('setup done');
     expect(result.status).toBe(0);
 
-    expect(fs.readFileSync(path.join(box.fake, 'calls.log'), 'utf8')).toMatch(/npm install -g --no-fund --no-audit pm2@7\.0\.4/);
+    // PM2 from the bundle's lockfile, no install script, nothing global.
+    const npmCalls = fs.readFileSync(path.join(box.fake, 'calls.log'), 'utf8').split('\n').filter((l) => l.startsWith('npm '));
+    expect(npmCalls).toEqual([expect.stringMatching(new RegExp(`^npm ci --ignore-scripts --omit=dev --no-audit --no-fund \\(in ${box.root}/opt/\\.runtime\\.\\w+\\)$`))]);
+    expect(npmCalls.join('\n')).not.toMatch(/install|-g\b/);
+    expect(fs.readFileSync(path.join(box.root, 'opt', 'runtime', 'package-lock.json'), 'utf8')).toBe(fs.readFileSync(path.join(RUNTIME, 'package-lock.json'), 'utf8'));
+    expect(fs.readlinkSync(path.join(box.root, 'usr-local-bin', 'pm2'))).toBe(path.join(box.root, 'opt', 'runtime', 'node_modules', 'pm2', 'bin', 'pm2'));
     expect(fs.readFileSync(path.join(box.root, 'etc', 'host.env'), 'utf8')).toBe(fs.readFileSync(path.join(box.fake, 'ssm', PARAM), 'utf8'));
     expect(current(box)).toBe(path.join(box.root, 'opt', 'releases', 'aaa111'));
     expect(fs.readFileSync(path.join(box.root, 'opt', 'current', 'VERSION'), 'utf8')).toBe('aaa111\n');
@@ -142,7 +156,28 @@ describe('host/bootstrap.sh', () => {
       'setup release=rel1', 'update release=rel2', 'update release=rel3', 'update release=rel4',
     ]);
     expect(fs.readdirSync(path.join(box.root, 'opt', 'releases')).filter((d) => !d.startsWith('.')).sort()).toEqual(['rel2', 'rel3', 'rel4']);
-    expect(fs.readFileSync(path.join(box.fake, 'calls.log'), 'utf8').match(/npm install/g)).toHaveLength(1);
+    // The same lockfile in every release: installed once.
+    expect(fs.readFileSync(path.join(box.fake, 'calls.log'), 'utf8').match(/npm ci/g)).toHaveLength(1);
+    expect(fs.readFileSync(path.join(box.fake, 'calls.log'), 'utf8')).not.toMatch(/npm install/);
+  });
+
+  it('reinstalls the runtime when a release ships another lockfile, and refuses one that pins another PM2 than app.pm2Version', () => {
+    const box = sandbox();
+    publish(box, 'rel1');
+    expect(run(box, 'setup').status).toBe(0);
+    const files = runtimeFiles();
+    const lock = JSON.parse(files['host/runtime/package-lock.json']) as { packages: Record<string, { version?: string }> };
+    lock.packages['node_modules/pm2']!.version = '7.0.5';
+    publish(box, 'rel2', '', { ...files, 'host/runtime/package-lock.json': JSON.stringify(lock, null, 2) });
+    const refused = run(box, 'update', '--bundle-hash', 'rel2');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('ERROR: the bundle pins pm2@7.0.5 (host/runtime/package-lock.json) but app.pm2Version is 7.0.4');
+    expect(fs.existsSync(path.join(box.root, 'state', 'host-scripts.log')) && hostLog(box)).not.toContain('update');
+
+    publish(box, 'rel3', '', { ...files, 'host/runtime/package-lock.json': files['host/runtime/package-lock.json'].replace(/\n$/, '\n\n') });
+    expect(run(box, 'update', '--bundle-hash', 'rel3').status).toBe(0);
+    expect(fs.readFileSync(path.join(box.fake, 'calls.log'), 'utf8').match(/npm ci --ignore-scripts/g)).toHaveLength(2);
+    expect(fs.existsSync(path.join(box.root, 'opt', 'runtime', 'node_modules', 'pm2', 'bin', 'pm2'))).toBe(true);
   });
 
   it('update: refuses a host config that names another bundle than the deploy ships', () => {

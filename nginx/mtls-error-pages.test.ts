@@ -1,16 +1,16 @@
 /**
- * The mTLS site's JSON error pages for 503 and 504 (502 is in mtls-site.test.ts),
- * under a real nginx with real TLS.
+ * The mTLS site's JSON error pages for 503 and 504 (502 is in mtls-site.test.ts,
+ * 429 in mtls-hardening.test.ts), under a real nginx with real TLS.
  *
  * The site template and the error pages are the production files. The snippets
  * are a test copy of nginx/snippets/ with two changes, both to proxy-app.conf:
  * - proxy_read_timeout 60s -> 1s, so a 504 arrives in seconds, not minutes;
- * - `limit_req zone=error_page_test;` (zone in conf.d/00-error-page-test.conf),
- *   keyed on the X-Test-Rate-Limit request header so only requests carrying it
- *   are limited. limit_req is how nginx itself answers 503 (limit_req_status
- *   defaults to 503); the production config has no limit_req/limit_conn, and
- *   nginx passes an app's own 503 through untouched (no proxy_intercept_errors),
- *   so without such a module no 503 in production is nginx's.
+ * - nginx itself answers 503 (`return 503`) to a request carrying
+ *   X-Test-Unavailable, before passing it to the app. The production site
+ *   has no module answering 503 of its own: its limits answer 429
+ *   (limit_req_status/limit_conn_status), and nginx passes an app's own 503
+ *   through untouched (no proxy_intercept_errors). The page is there for any
+ *   503 nginx makes (a limit or a maintenance `return 503` added later).
  *
  * The requests use two-segment paths (/app/...), which the site passes straight to
  * the app; a dataset read (/name) first asks the app through auth_request
@@ -54,7 +54,7 @@ function writeTestSnippets(target: string): void {
   if (!timeoutLine.test(proxyApp)) throw new Error('nginx/snippets/proxy-app.conf no longer has a "proxy_read_timeout <t>;" line');
   writeFileSync(
     join(target, 'proxy-app.conf'),
-    `${proxyApp.replace(timeoutLine, `proxy_read_timeout ${TEST_READ_TIMEOUT_S}s;`)}\n# test only\nlimit_req zone=error_page_test;\n`,
+    `${proxyApp.replace(timeoutLine, `proxy_read_timeout ${TEST_READ_TIMEOUT_S}s;`)}\n# test only\nif ($http_x_test_unavailable) {\n    return 503;\n}\n`,
   );
 }
 
@@ -93,8 +93,6 @@ beforeAll(async () => {
   httpsPort = await freePort();
   const httpPort = await freePort();
   const prefix = createNginxPrefix(join(dir, 'nginx'), join(dir, 'conf.d'));
-  // An empty key is not counted: only requests sending X-Test-Rate-Limit are limited.
-  writeFileSync(join(dir, 'conf.d', '00-error-page-test.conf'), 'limit_req_zone $http_x_test_rate_limit zone=error_page_test:1m rate=1r/m;\n');
   writeFileSync(
     join(dir, 'conf.d', 'provider.conf'),
     renderMtlsSite({
@@ -150,11 +148,11 @@ describe('mTLS site error pages', () => {
     expect(elapsed).toBeGreaterThanOrEqual(PROXY_TRIES * TEST_READ_TIMEOUT_S * 1000 - 200);
   }, 30000);
 
-  it('answers 503 with the JSON page when nginx itself refuses the request (limit_req)', async () => {
-    const first = await get('/app/limited', { headers: { 'X-Test-Rate-Limit': 'probe' } });
+  it('answers 503 with the JSON page when nginx itself refuses the request (return 503)', async () => {
+    const first = await get('/app/limited');
     expect(first.ok && first.status).toBe(200);
     const before = seenByApp.length;
-    const response = await get('/app/limited', { headers: { 'X-Test-Rate-Limit': 'probe' } });
+    const response = await get('/app/limited', { headers: { 'X-Test-Unavailable': 'probe' } });
     if (!response.ok) throw new Error(response.error);
     expect(response.status).toBe(503);
     expect(response.headers['content-type']).toBe('application/json');

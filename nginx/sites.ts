@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { HOST_SETTINGS } from '../contract/host-settings';
 import { renderTemplateFile } from '../lib/render-template';
 
 /**
@@ -12,6 +13,19 @@ import { renderTemplateFile } from '../lib/render-template';
  * allowed (`X-Accel-Redirect: /_datasets/<name>.csv`): the app's accelRedirectPrefix.
  */
 export const DATASETS_LOCATION = '/_datasets/';
+
+/**
+ * The host's take-over of the distribution's default server on port 80 (AL2023's
+ * /etc/nginx/nginx.conf declares `listen 80 default_server;` and `listen [::]:80
+ * default_server;` in its own server block): an extended (`sed -E`) expression that
+ * drops `default_server` from every uncommented `listen` line, so the sites' own default
+ * server (which closes the connection) is the only one; nginx -t refuses them otherwise.
+ * Idempotent. The host runs `sed -i -E "$expr" /etc/nginx/nginx.conf` and installs
+ * `snippets/close-connection.conf` as `/etc/nginx/default.d/provider-host.conf`, so the
+ * distribution's server (`server_name _`) closes its connections too. Proved in
+ * nginx/mtls-hardening.test.ts; docs/host.md "Hardening (nginx)".
+ */
+export const TAKE_OVER_DEFAULT_SERVER_SED = 's/^([[:space:]]*listen[[:space:]][^;#]*)[[:space:]]+default_server([^;#]*;)/\\1\\2/';
 
 /** Values of the bootstrap (HTTP-only, ACME) site. */
 export interface BootstrapSiteValues {
@@ -54,6 +68,18 @@ export interface MtlsSiteValues extends BootstrapSiteValues {
    * (its parent must exist) and makes it its workers'. It holds no token.
    */
   readonly authzCacheDir: string;
+  /**
+   * Requests per second from one verified client certificate (limit_req); over it and the
+   * burst, nginx answers 429 with `errors/429.json`.
+   * @default the contract's `rateLimitPerClient`
+   */
+  readonly rateLimitPerClient?: number;
+  /** Requests per second from one IP address. @default the contract's `rateLimitPerAddress` */
+  readonly rateLimitPerAddress?: number;
+  /** Requests over either rate still answered at once (burst, nodelay). @default the contract's `rateLimitBurst` */
+  readonly rateLimitBurst?: number;
+  /** Connections (HTTP/2: requests in progress) open at once from one IP address. @default the contract's `connLimitPerAddress` */
+  readonly connLimitPerAddress?: number;
 }
 
 /** The `nginx/` source folder, whether running from source (ts-jest) or from `dist/`. */
@@ -83,6 +109,10 @@ export function renderMtlsSite(values: MtlsSiteValues, templatesDir = join(nginx
     app_socket: values.appSocket,
     datasets_dir: values.datasetsDir,
     authz_cache_dir: values.authzCacheDir,
+    rate_limit_per_client: String(values.rateLimitPerClient ?? HOST_SETTINGS.rateLimitPerClient.default),
+    rate_limit_per_address: String(values.rateLimitPerAddress ?? HOST_SETTINGS.rateLimitPerAddress.default),
+    rate_limit_burst: String(values.rateLimitBurst ?? HOST_SETTINGS.rateLimitBurst.default),
+    conn_limit_per_address: String(values.connLimitPerAddress ?? HOST_SETTINGS.connLimitPerAddress.default),
   });
 }
 

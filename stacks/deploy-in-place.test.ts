@@ -11,7 +11,8 @@ import { exampleConfig, fixtureBundle, folderWith, only, removeTempDirs, synthSt
 afterAll(removeTempDirs);
 
 const userData = (s: Synthesized) => only(s.doc, 'aws_instance').user_data_base64;
-const commands = (s: Synthesized) => (only(s.doc, 'aws_ssm_association').parameters as { commands: string }).commands;
+/** The deploy association (the other one patches on a schedule). */
+const commands = (s: Synthesized) => (s.doc.resource.aws_ssm_association[s.stack.host.association.friendlyUniqueId].parameters as { commands: string }).commands;
 const hostConfig = (s: Synthesized) => only(s.doc, 'aws_ssm_parameter').value as string;
 
 describe('deploying in place', () => {
@@ -29,21 +30,12 @@ describe('deploying in place', () => {
     expect(commands(after)).not.toBe(commands(before));
   });
 
-  it('new datasets: same user data, new association; the bundle key stays', () => {
+  it('new datasets change nothing in a deploy: they are published (provider-host publish), not deployed', () => {
     const datasets = folderWith('datasets', { 'demand.csv': 'a,b\n1,2\n' });
     const after = synthStack(exampleConfig({ content: { datasetsDir: datasets } }), fixtureBundle('v1'));
     expect(userData(after)).toBe(userData(before));
     expect(hostConfig(after)).toBe(hostConfig(before));
-    expect(commands(after)).toContain(`--data-hash ${after.stack.storage.dataHash}`);
-    expect(commands(after)).not.toBe(commands(before));
-  });
-
-  it('a renamed dataset is a change too (paths are hashed, not only contents)', () => {
-    const a = folderWith('a', { 'one.csv': 'x\n' });
-    const b = folderWith('b', { 'two.csv': 'x\n' });
-    const first = synthStack(exampleConfig({ content: { datasetsDir: a } }), fixtureBundle('v1'));
-    const second = synthStack(exampleConfig({ content: { datasetsDir: b } }), fixtureBundle('v1'));
-    expect(second.stack.storage.dataHash).not.toBe(first.stack.storage.dataHash);
+    expect(commands(after)).toBe(commands(before));
   });
 
   it('a changed static file or trust bundle changes the association too', () => {

@@ -89,7 +89,7 @@ describe('synthesis output', () => {
     expect(execFileSync('unzip', ['-Z', path.join(outdir, zips[0])], { encoding: 'utf8' })).toMatch(/^-rwxr-xr-x .* host\/scripts\/setup\.sh$/m);
   });
 
-  it('refuses to publish a private key placed in the datasets, public or bundle folders', () => {
+  it('refuses to publish a private key placed in the public or bundle folders (datasets: tools/publish refuses)', () => {
     const keyFile = `-----BEGIN ${KEY_MARKER}-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END ${KEY_MARKER}-----\n`;
     const leaky = folderWith('leaky-public', { 'index.html': '<p>hi</p>', 'server.key': keyFile });
     expect(() => synthStack(exampleConfig({ content: { publicDir: leaky } }))).toThrow(

@@ -44,6 +44,9 @@ describe('ProviderStack (example environment)', () => {
   });
   afterAll(removeTempDirs);
 
+  /** The deploy association (another one patches on a schedule). */
+  const deployAssociation = (): Record<string, unknown> => resources(synth.doc, 'aws_ssm_association')[synth.stack.host.association.friendlyUniqueId];
+
   const policyStatements = (sid: string): Record<string, unknown> => {
     const docs = Object.values(synth.doc.data.aws_iam_policy_document) as { statement: { sid?: string }[] }[];
     const found = docs.flatMap((d) => d.statement).find((s) => s.sid === sid);
@@ -208,35 +211,33 @@ describe('ProviderStack (example environment)', () => {
 
     it('is versioned and encrypted, and expires superseded versions', () => {
       expect(synth.json).toHaveResourceWithProperties(S3BucketVersioningA, { bucket: '${aws_s3_bucket.data_bucket.id}', versioning_configuration: { status: 'Enabled' } });
-      expect(synth.json).toHaveResourceWithProperties(S3BucketServerSideEncryptionConfigurationA, { rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' } }] });
+      expect(synth.json).toHaveResourceWithProperties(S3BucketServerSideEncryptionConfigurationA, {
+        rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms', kms_master_key_id: '${aws_kms_key.data_key.arn}' }, bucket_key_enabled: true }],
+      });
       expect(synth.json).toHaveResourceWithProperties(S3BucketLifecycleConfiguration, {
         rule: [expect.objectContaining({ status: 'Enabled', noncurrent_version_expiration: [{ noncurrent_days: 90 }] })],
       });
     });
 
     it('denies every request that is not over TLS', () => {
-      expect(synth.json).toHaveDataSourceWithProperties(DataAwsIamPolicyDocument, {
-        statement: [{
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['s3:*'],
-          resources: [BUCKET_ARN, `${BUCKET_ARN}/*`],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        }],
+      expect(policyStatements('DenyInsecureTransport')).toEqual({
+        sid: 'DenyInsecureTransport',
+        effect: 'Deny',
+        principals: [{ type: '*', identifiers: ['*'] }],
+        actions: ['s3:*'],
+        resources: [BUCKET_ARN, `${BUCKET_ARN}/*`],
+        condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
       });
       const policy = only(synth.doc, 'aws_s3_bucket_policy');
       expect(policy.bucket).toBe('${aws_s3_bucket.data_bucket.id}');
-      expect(policy.policy).toMatch(/^\$\{data\.aws_iam_policy_document\.storage_tls-only_[0-9A-F]+\.json\}$/);
+      expect(policy.policy).toMatch(/^\$\{data\.aws_iam_policy_document\.storage_bucket-policy_[0-9A-F]+\.json\}$/);
     });
 
-    it('holds the bundle (zip asset), the trust bundle, each dataset and each public file', () => {
+    it('holds the bundle (zip asset), the trust bundle and each public file (datasets are published, not deployed)', () => {
       const keys = Object.values(resources(synth.doc, 'aws_s3_object')).map((o) => o.key).sort();
       expect(keys).toEqual([
         `bundles/${synth.stack.storage.bundleHash}.zip`,
         'public/index.html',
-        'shared_data/half-hourly-demand.csv',
-        'shared_data/substation-list.csv',
         'trust/client-ca-bundle.pem',
       ]);
       expect(synth.json).toHaveResourceWithProperties(S3Object, {
@@ -246,23 +247,23 @@ describe('ProviderStack (example environment)', () => {
         content_type: 'application/zip',
         lifecycle: { create_before_destroy: true },
       });
-      expect(synth.json).toHaveResourceWithProperties(S3Object, { key: 'shared_data/substation-list.csv', content_type: 'text/csv; charset=utf-8' });
+      expect(synth.json).toHaveResourceWithProperties(S3Object, { key: 'public/index.html', content_type: 'text/html; charset=utf-8' });
     });
   });
 
   describe('published file names', () => {
     it('refuses a name that would make an awkward S3 key, naming the file and the rule', () => {
       const dir = folderWith('odd-names', { 'my data.csv': 'a\n' });
-      expect(() => synthStack(exampleConfig({ content: { datasetsDir: dir } }))).toThrow(
+      expect(() => synthStack(exampleConfig({ content: { publicDir: dir } }))).toThrow(
         new InputError(`${path.join(dir, 'my data.csv')}: file name segment "my data.csv" is not publishable; use letters, digits, ".", "_" and "-" (not starting with "." or "-")`),
       );
     });
 
     it('publishes nested folders under their relative path and skips dot-files', () => {
       const dir = folderWith('nested', { 'region/north.csv': 'a\n', '.DS_Store': 'x' });
-      const { doc } = synthStack(exampleConfig({ content: { datasetsDir: dir } }));
-      const keys = Object.values(resources(doc, 'aws_s3_object')).map((o) => o.key).filter((k) => String(k).startsWith('shared_data/'));
-      expect(keys).toEqual(['shared_data/region/north.csv']);
+      const { doc } = synthStack(exampleConfig({ content: { publicDir: dir } }));
+      const keys = Object.values(resources(doc, 'aws_s3_object')).map((o) => o.key).filter((k) => String(k).startsWith('public/'));
+      expect(keys).toEqual(['public/region/north.csv']);
     });
   });
 
@@ -291,9 +292,9 @@ describe('ProviderStack (example environment)', () => {
       });
     });
 
-    it('writes only the certificate backup prefix', () => {
+    it('writes only the certificate backup object and its data release status', () => {
       expect(policyStatements('WriteCertificateBackup')).toEqual({
-        sid: 'WriteCertificateBackup', effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET_ARN}/letsencrypt/*`],
+        sid: 'WriteCertificateBackup', effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET_ARN}/letsencrypt/letsencrypt.tar.gz`, `${BUCKET_ARN}/host-status/release.json`],
       });
       const statements = (Object.values(synth.doc.data.aws_iam_policy_document) as { statement: { effect: string; actions: string[] }[] }[]).flatMap((d) => d.statement);
       const writers = statements.filter((s) => s.effect === 'Allow' && s.actions.some((a) => /^s3:(Put|Delete)|^s3:\*$/.test(a)));
@@ -379,11 +380,12 @@ describe('ProviderStack (example environment)', () => {
           executionTimeout: String(ASSOCIATION_TIMEOUT_SECONDS),
         },
       });
-      expect((only(synth.doc, 'aws_ssm_association').depends_on as string[]).length).toBe(6);
+      // The bundle, the trust bundle, the public file, the host config (datasets are published, not deployed).
+      expect((deployAssociation().depends_on as string[]).length).toBe(4);
     });
 
     it("gives the association time for the worst case: cloud-init's first setup, another run's lock, and a setup of its own with its DNS wait", () => {
-      const association = only(synth.doc, 'aws_ssm_association').parameters as { commands: string; executionTimeout: string };
+      const association = deployAssociation().parameters as { commands: string; executionTimeout: string };
       const cloudInitWait = Number(/^timeout (\d+) cloud-init status --wait/.exec(association.commands)?.[1]);
       const hostEnv = Object.fromEntries((only(synth.doc, 'aws_ssm_parameter').value as string).trim().split('\n').map((l) => l.split('=')));
       const bootstrapEnv = Object.fromEntries(
@@ -415,9 +417,9 @@ describe('ProviderStack (example environment)', () => {
         name: 'example.energydata.org.uk', type: 'A', ttl: 300, records: ['${aws_eip.public_ip.public_ip}'],
         zone_id: expect.stringMatching(/^\$\{data\.aws_route53_zone\.[^.]+\.zone_id\}$/),
       });
-      expect(Object.keys(resources(synth.doc, 'aws_route53_record'))).toEqual(['dns_a']);
+      expect(Object.keys(resources(synth.doc, 'aws_route53_record')).sort()).toEqual(['dns_a', 'dns_caa']);
       // An existing record for the name stops the deploy instead of being silently replaced.
-      expect(only(synth.doc, 'aws_route53_record').allow_overwrite).toBe(false);
+      expect(resources(synth.doc, 'aws_route53_record').dns_a.allow_overwrite).toBe(false);
     });
 
     it('takes over an existing record only when hostedZone.allowOverwrite says so', () => {
@@ -443,7 +445,7 @@ describe('ProviderStack (example environment)', () => {
       expect(out.instance_id.value).toBe(`\${aws_instance.${instance}.id}`);
       expect(out.bucket.value).toBe('${aws_s3_bucket.data_bucket.bucket}');
       expect(out.ssm_session_command.value).toBe(`aws ssm start-session --target \${aws_instance.${instance}.id} --region eu-west-2`);
-      const association = Object.keys(resources(synth.doc, 'aws_ssm_association'))[0];
+      const association = synth.stack.host.association.friendlyUniqueId;
       expect(out.rerun_setup_command.value).toBe(`aws ssm start-associations-once --association-ids \${aws_ssm_association.${association}.association_id} --region eu-west-2`);
       for (const o of Object.values(out)) expect(o.description).toEqual(expect.any(String));
     });

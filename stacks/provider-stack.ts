@@ -13,12 +13,15 @@ import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
 import type { EnvironmentConfig } from '../config/load';
 import { PROJECT_ROOT } from '../lib/project-paths';
 import { Access } from './constructs/access';
-import { Dns } from './constructs/dns';
+import { DataKey } from './constructs/data-key';
+import { caaRecordValues, Dns } from './constructs/dns';
 import { Host } from './constructs/host';
 import { HostConfig } from './constructs/host-config';
 import { Network } from './constructs/network';
+import { Patching } from './constructs/patching';
 import { Storage } from './constructs/storage';
 import { BUCKET_LAYOUT } from '../contract/bucket-layout';
+import { RELEASE_LAYOUT } from '../contract/release-manifest';
 import { renderUserData } from './user-data';
 import { synthesizedTagProblems } from './lib/aws-tag-rules';
 import { InputError } from '../lib/input-error';
@@ -59,6 +62,8 @@ export class ProviderStack extends TerraformStack {
   readonly storage: Storage;
   readonly host: Host;
   readonly hostConfig: HostConfig;
+  readonly dataKey: DataKey;
+  readonly patching: Patching;
   readonly userData: string;
 
   constructor(scope: Construct, id: string, props: ProviderStackProps) {
@@ -96,7 +101,6 @@ export class ProviderStack extends TerraformStack {
       noncurrentVersionDays: config.storage.noncurrentVersionDays,
       bundleDir,
       trustBundleFile: config.content.trustBundleFile,
-      datasetsDir: config.content.datasetsDir,
       ...(config.content.publicDir !== undefined ? { publicDir: config.content.publicDir } : {}),
     });
 
@@ -135,10 +139,29 @@ export class ProviderStack extends TerraformStack {
       accountId,
       bucketArn: this.storage.bucket.arn,
       readPrefixes: [BUCKET_LAYOUT.bundles, BUCKET_LAYOUT.trust, BUCKET_LAYOUT.data, BUCKET_LAYOUT.public, BUCKET_LAYOUT.letsencrypt],
-      writePrefix: BUCKET_LAYOUT.letsencrypt,
+      // The certificate backup, and the status of the data release the host serves; the
+      // host reads releases (shared_data/) and can never write one.
+      writeKeys: [BUCKET_LAYOUT.letsencryptBackupKey, RELEASE_LAYOUT.hostStatusKey],
       parameterArns: [...secretArns, this.hostConfig.parameter.arn],
       secretParameterArns: secretArns,
       ...(config.secrets.kmsKeyArn !== undefined ? { kmsKeyArn: config.secrets.kmsKeyArn } : {}),
+    });
+
+    // The bucket's own key; the backup prefix closed to all but the instance and operator roles.
+    this.dataKey = new DataKey(this, 'data-key', {
+      namePrefix: config.namePrefix,
+      partition,
+      region: config.region,
+      accountId,
+      instanceRoleArn: access.role.arn,
+      retainOnDestroy: config.storage.retainOnDestroy,
+      ...(config.security.operatorRoleArn !== undefined ? { operatorRoleArn: config.security.operatorRoleArn } : {}),
+    });
+    const dataKeyGrant = this.dataKey.grantUseThroughS3(access.role.id);
+    const protection = this.storage.protect({
+      kmsKeyArn: this.dataKey.key.arn,
+      privatePrefix: BUCKET_LAYOUT.letsencrypt,
+      privateReaderArns: [access.role.arn, ...(config.security.operatorRoleArn !== undefined ? [config.security.operatorRoleArn] : [])],
     });
 
     const vpcId = config.instance.subnetId !== undefined
@@ -174,13 +197,25 @@ export class ProviderStack extends TerraformStack {
         trust: this.storage.trustHash,
       },
       deployDependsOn: [...this.storage.objects, this.hostConfig.parameter],
-      bootDependsOn: [this.hostConfig.parameter, this.storage.bundleObject, ...access.grants, ...network.egressRules],
+      bootDependsOn: [
+        this.hostConfig.parameter, this.storage.bundleObject, ...access.grants, dataKeyGrant,
+        // The first certificate backup is written under the bucket's key and policy.
+        protection.encryption, protection.policy, ...network.egressRules,
+      ],
+    });
+
+    this.patching = new Patching(this, 'patching', {
+      namePrefix: config.namePrefix,
+      instanceId: this.host.instance.id,
+      schedule: config.patching.schedule,
+      rebootOption: config.patching.rebootOption,
     });
 
     new Dns(this, 'dns', {
       domain: config.domain,
       zone: config.hostedZone.id !== undefined ? { id: config.hostedZone.id } : { name: config.hostedZone.name as string },
       allowOverwrite: config.hostedZone.allowOverwrite,
+      caaRecords: caaRecordValues({ issuer: config.acme.caaIssuer, accountUri: config.acme.caaAccountUri }),
       ipv4Address: this.host.eip.publicIp,
       ...(config.instance.ipv6 ? { ipv6Address: this.host.ipv6Address } : {}),
     });

@@ -14,12 +14,13 @@ import { renderTemplate } from '../lib/render-template';
  * What the host installs with dnf (AL2023 package names), besides what the AMI has
  * (awscli-2, curl-minimal, util-linux's flock and runuser). Every command the host
  * scripts call comes from here or from the AMI: tar (certificate backup), diffutils
- * (cmp: idempotent writes), unzip (the bundle).
+ * (cmp: idempotent writes), unzip (the bundle), nftables (the rule set that keeps the app
+ * user from the instance metadata), logrotate (the PM2 logs).
  * certbot's nginx plugin is not among them: certbot uses webroot, nginx is configured
  * by the project's own templates.
  */
 export function hostPackages(nodeMajor: number): string[] {
-  return ['nginx', 'certbot', `nodejs${nodeMajor}`, `nodejs${nodeMajor}-npm`, 'unzip', 'tar', 'diffutils', 'awscli-2'];
+  return ['nginx', 'certbot', `nodejs${nodeMajor}`, `nodejs${nodeMajor}-npm`, 'unzip', 'tar', 'diffutils', 'awscli-2', 'nftables', 'logrotate'];
 }
 
 /** EC2's limit on raw user data. */

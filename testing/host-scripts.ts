@@ -93,7 +93,9 @@ esac
  * into `systemdDir` and marks it enabled in the systemctl stub's `systemctlState`
  * (as the real one does with systemctl enable); `jlist` reports the app online
  * once `start`/`startOrReload` ran (state file `pm2State/online`), and those
- * create the app's socket. Any verb fails when `pm2State/fail.<verb>` exists.
+ * create the app's socket; a module `pm2State/module.<name>` (an older host's
+ * pm2-logrotate) is listed too, until `uninstall <name>`. Any verb fails when
+ * `pm2State/fail.<verb>` exists.
  */
 export function writePm2Stub(opts: { bin: string; log: string; pm2State: string; systemdDir?: string; systemctlState?: string; socket?: string; appName?: string }): string {
   mkdirSync(opts.pm2State, { recursive: true });
@@ -111,7 +113,11 @@ case $1 in
     printf '[Unit]\\nDescription=PM2 stub\\n' >'${opts.systemdDir ?? '/nonexistent'}'/"$service.service"
     touch '${opts.systemctlState ?? '/nonexistent'}'/"enabled.$service" ;;
   jlist)
-    if [[ -e $state/online ]]; then printf '[{"name":"${opts.appName ?? 'provider'}","pm2_env":{"status":"online"}}]'; else printf '[]'; fi ;;
+    entries=()
+    if [[ -e $state/online ]]; then entries+=('{"name":"${opts.appName ?? 'provider'}","pm2_env":{"status":"online"}}'); fi
+    if [[ -e $state/module.pm2-logrotate ]]; then entries+=('{"name":"pm2-logrotate","pm2_env":{"status":"online"}}'); fi
+    (IFS=,; printf '[%s]' "\${entries[*]}") ;;
+  uninstall) rm -f "$state/module.$2" ;;
   start | startOrReload)
     touch "$state/online"
     [[ -S '${opts.socket ?? '/nonexistent'}' ]] || '${node}' -e "require('net').createServer().listen(process.argv[1], () => process.exit(0))" '${opts.socket ?? '/nonexistent'}' ;;
@@ -122,9 +128,9 @@ esac
   );
 }
 
-/** Copies the parts of a bundle the host scripts read (nginx files, systemd units, the app's ecosystem file). */
+/** Copies the parts of a bundle the host scripts read (nginx files, systemd units, the logrotate template, the app's ecosystem file). */
 export function writeBundle(dir: string, mainJs: string): void {
-  for (const part of ['nginx/snippets', 'nginx/errors', 'nginx/templates', 'host/systemd']) {
+  for (const part of ['nginx/snippets', 'nginx/errors', 'nginx/templates', 'host/systemd', 'host/logrotate']) {
     cpSync(join(REPO, part), join(dir, part), { recursive: true });
   }
   mkdirSync(join(dir, 'dist', 'host'), { recursive: true });

@@ -11,21 +11,26 @@
  *   host-render app-config           provider.json
  *   host-render template FILE name=value...   any other {{name}} template (the renewal unit)
  *   host-render pm2-online NAME      instances of NAME online, from `pm2 jlist` on stdin
+ *   host-render default-server-sed   the sed expression that takes the distribution's
+ *                                    port-80 default server over (nginx/sites.ts)
+ *   host-render release-pointer|release-plan|release-checksums FILE [ID], release-status ...
+ *                                    published data releases (release-commands.ts)
  *
  * A problem exits 1 with one line each, naming the setting and the fix; never a stack trace.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeHostEnv, hostEnvLines, HostEnvError, type HostSettings } from '../../contract/host-settings';
-import { renderBootstrapSite, renderMtlsSite } from '../../nginx/sites';
+import { renderBootstrapSite, renderMtlsSite, TAKE_OVER_DEFAULT_SERVER_SED } from '../../nginx/sites';
 import { renderTemplateFile, TemplateError } from '../../lib/render-template';
 import { ConfigError } from '../../provider-app/config';
 import { appConfig } from './app-config';
 import { LayoutError, readLayout } from './host-layout';
 import { pm2OnlineCount } from './pm2-online';
+import { releaseChecksumLines, ReleaseFormatError, releasePlanLines, releasePointerLine, releaseStatusJson } from './release-commands';
 import { bootstrapSiteValues, mtlsSiteValues } from './site-values';
 
-export const USAGE = 'usage: host-render env | site bootstrap|mtls | app-config | template FILE name=value... | pm2-online NAME';
+export const USAGE = 'usage: host-render env | site bootstrap|mtls | app-config | template FILE name=value... | pm2-online NAME | release-pointer FILE | release-plan FILE [ID] | release-checksums FILE | release-status SERVING SINCE [REJECTED_ID AT REASON]';
 
 export interface RenderIo {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -64,8 +69,22 @@ export function runHostRender(argv: readonly string[], io: RenderIo): string {
     case 'template':
       if (arg) return renderTemplateFile(arg, templateValues(argv.slice(2)));
       break;
+    case 'default-server-sed':
+      return `${TAKE_OVER_DEFAULT_SERVER_SED}\n`;
     case 'pm2-online':
       if (arg) return String(pm2OnlineCount(io.stdin(), arg));
+      break;
+    case 'release-pointer':
+      if (arg) return releasePointerLine(io.readFile(arg), arg);
+      break;
+    case 'release-plan':
+      if (arg) return releasePlanLines(io.readFile(arg), arg, argv[2]);
+      break;
+    case 'release-checksums':
+      if (arg) return releaseChecksumLines(io.readFile(arg), arg);
+      break;
+    case 'release-status':
+      if (arg) return releaseStatusJson(argv.slice(1), new Date());
       break;
     default:
   }
@@ -84,7 +103,7 @@ function templateValues(pairs: readonly string[]): Record<string, string> {
   return values;
 }
 
-const EXPECTED = [HostEnvError, LayoutError, TemplateError, ConfigError, UsageError];
+const EXPECTED = [HostEnvError, LayoutError, TemplateError, ConfigError, UsageError, ReleaseFormatError];
 
 if (require.main === module) {
   try {

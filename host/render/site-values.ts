@@ -28,5 +28,9 @@ export function mtlsSiteValues(settings: HostSettings, layout: HostLayout): Mtls
     appSocket: layout.PH_SOCKET,
     datasetsDir: `${layout.PH_SRV}/shared_data`,
     authzCacheDir: layout.PH_NGINX_AUTHZ_CACHE_DIR,
+    rateLimitPerClient: settings.rateLimitPerClient,
+    rateLimitPerAddress: settings.rateLimitPerAddress,
+    rateLimitBurst: settings.rateLimitBurst,
+    connLimitPerAddress: settings.connLimitPerAddress,
   };
 }

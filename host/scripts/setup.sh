@@ -4,11 +4,12 @@
 # is unpacked at $PH_PREFIX/current. Idempotent: a second run changes nothing
 # and ends with "0 change(s)".
 #
-#  1. the app user and folders        5. the mTLS site, nginx -t, reload
-#  2. trust bundle (S3)               6. secrets (SSM), the app under PM2 (+ boot
-#  3. datasets and public files (S3)     persistence, log rotation)
-#  4. certificate: restore the backup, 7. renewal timer (deploy hook: reload nginx,
-#     or bootstrap site + wait for DNS     back up)
+#  1. the app user and folders;       5. the mTLS site, nginx -t, reload
+#     the metadata guard (nftables)   6. secrets (SSM), the app under PM2 (+ boot
+#  2. trust bundle (S3)                  persistence and its sandbox, logrotate)
+#  3. datasets and public files (S3)  7. renewal timer (deploy hook: reload nginx,
+#  4. certificate: restore the backup    back up)
+#     (allow-listed), or bootstrap site + wait for DNS
 #     + certbot (and a new one when the configured ACME directory changed)
 #
 # The secrets come after the certificate: only the app needs them, and a secret
@@ -34,6 +35,8 @@ main() {
   local reload_nginx=0 reload_app=0
   ensure_app_user
   ensure_folders
+  # Before the app user runs anything: no instance metadata (role credentials) for it.
+  install_metadata_guard
   track reload_nginx fetch_trust_bundle
   track reload_app sync_content
   track reload_nginx install_nginx_share
@@ -53,8 +56,9 @@ main() {
   track reload_app write_app_config
   ensure_app_running "$reload_app"
   ensure_pm2_startup
-  ensure_pm2_logrotate
+  install_logrotate
   install_renewal_timer
+  install_release_timer
 
   log "setup complete: $PH_CHANGES change(s)"
 }

@@ -23,6 +23,7 @@ main() {
   local reload_nginx=0 reload_app=0
   ensure_app_user
   ensure_folders
+  install_metadata_guard
   track reload_nginx fetch_trust_bundle
   # The app may index the datasets: reload it after a swap too (no downtime).
   track reload_app sync_content
@@ -36,7 +37,10 @@ main() {
   track reload_app install_app
   track reload_app write_app_config
   ensure_app_running "$reload_app"
+  ensure_pm2_startup
+  install_logrotate
   install_renewal_timer
+  install_release_timer
 
   log "update complete: $PH_CHANGES change(s)"
 }

@@ -3,7 +3,7 @@
  * on every script, systemd-analyze on the rendered renewal units.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { renderTemplateFile } from '../../lib/render-template';
@@ -59,6 +59,46 @@ describe('renewal units', () => {
       const result = spawnSync('systemd-analyze', ['verify', 'provider-certbot-renew.service', 'provider-certbot-renew.timer'], { cwd: dir, encoding: 'utf8' });
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the metadata guard unit and the PM2 sandbox drop-in', () => {
+  it('pass systemd-analyze verify once rendered (the drop-in on a unit like the one pm2 startup writes)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'units-'));
+    try {
+      writeFileSync(
+        join(dir, 'provider-host-metadata-guard.service'),
+        renderTemplateFile(join(HOST, 'systemd', 'provider-host-metadata-guard.service.tmpl'), { nft: '/usr/sbin/nft', rules: '/etc/provider-host/metadata-guard.nft' }),
+      );
+      // What `pm2 startup systemd -u provider` writes (PM2 7), with commands that exist here.
+      writeFileSync(
+        join(dir, 'pm2-provider.service'),
+        '[Unit]\nDescription=PM2 process manager\nAfter=network.target\n\n[Service]\nType=forking\nUser=root\nLimitNOFILE=infinity\n'
+          + 'Environment=PM2_HOME=/home/provider/.pm2\nPIDFile=/home/provider/.pm2/pm2.pid\nRestart=on-failure\n'
+          + 'ExecStart=/usr/bin/true resurrect\nExecReload=/usr/bin/true reload all\nExecStop=/usr/bin/true kill\n\n[Install]\nWantedBy=multi-user.target\n',
+      );
+      mkdirSync(join(dir, 'pm2-provider.service.d'));
+      const dropIn = renderTemplateFile(join(HOST, 'systemd', 'pm2-hardening.conf.tmpl'), { pm2_home: '/home/provider/.pm2', run_dir: '/run/provider' });
+      writeFileSync(join(dir, 'pm2-provider.service.d', 'provider-host-hardening.conf'), dropIn);
+      // The unit path holds only this folder (plus the defaults: the trailing colon), so the drop-in is read with its unit.
+      const env = { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` };
+      const result = spawnSync('systemd-analyze', ['verify', 'pm2-provider.service', 'provider-host-metadata-guard.service'], { cwd: dir, encoding: 'utf8', env });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+
+      // The drop-in is read (an unknown key in it would be reported), and lowers the unit's exposure.
+      const exposure = () => {
+        const security = spawnSync('systemd-analyze', ['security', '--offline=yes', 'pm2-provider.service'], { cwd: dir, encoding: 'utf8', env });
+        return Number(/Overall exposure level for pm2-provider\.service: ([\d.]+)/.exec(security.stdout)?.[1]);
+      };
+      const sandboxed = exposure();
+      writeFileSync(join(dir, 'pm2-provider.service.d', 'provider-host-hardening.conf'), `${dropIn}ProtectBogus=yes\n`);
+      expect(spawnSync('systemd-analyze', ['verify', 'pm2-provider.service'], { cwd: dir, encoding: 'utf8', env }).stderr).toContain("Unknown key 'ProtectBogus'");
+      rmSync(join(dir, 'pm2-provider.service.d'), { recursive: true });
+      expect(sandboxed).toBeLessThan(exposure());
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

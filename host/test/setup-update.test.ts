@@ -5,10 +5,12 @@
  * so a run takes a second. The scripts need root (they chown to the app user,
  * here root itself); without root these tests are skipped.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { publishDatasets } from '../../testing/replica/release-seed';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { isRoot, readLines, runBash, SCRIPTS, setAppCode, writeBundle, writeExecutable, writePm2Stub, type BashResult } from '../../testing/host-scripts';
+import { isRoot, readLines, runBash, runLib, SCRIPTS, setAppCode, writeBundle, writeExecutable, writePm2Stub, type BashResult } from '../../testing/host-scripts';
 
 const DOMAIN = 'provider.example.test';
 const ACME = 'https://acme.example.test/dir';
@@ -121,6 +123,8 @@ beforeEach(() => {
     PH_NGINX_BIN: 'nginx',
     PH_NGINX_PID: path('run/nginx.pid'),
     PH_NGINX_CONF_DIR: path('etc/nginx/conf.d'),
+    PH_NGINX_MAIN_CONF: path('etc/nginx/nginx.conf'),
+    PH_NGINX_DEFAULT_D: path('etc/nginx/default.d'),
     PH_NGINX_SHARE: path('etc/nginx/provider-host'),
     PH_NGINX_LOG_DIR: path('var/log/nginx'),
     PH_LE_DIR: path('etc/letsencrypt'),
@@ -133,7 +137,7 @@ beforeEach(() => {
     PH_PM2: 'pm2',
     PH_AWS: 'aws',
     PH_CERTBOT: 'certbot',
-    PH_PM2_LOGROTATE: '0',
+    PH_LOGROTATE_DIR: path('etc/logrotate.d'),
     PH_WAIT_SOCKET_SECONDS: '5',
   };
 });
@@ -206,6 +210,34 @@ const ecosystem = () => path('opt/provider-host/app/provider-app/ecosystem.confi
   });
 });
 
+(isRoot ? describe : describe.skip)("setup.sh takes the distribution's port-80 default server over", () => {
+  it('drops default_server from nginx.conf, closes the catch-all server, and changes nothing the second time', async () => {
+    const al2023 = [
+      'http {',
+      '    include /etc/nginx/conf.d/*.conf;',
+      '    server {',
+      '        listen       80 default_server;',
+      '        listen       [::]:80 default_server;',
+      '        server_name  _;',
+      '        include /etc/nginx/default.d/*.conf;',
+      '    }',
+      '}',
+      '',
+    ].join('\n');
+    put(path('etc/nginx/nginx.conf'), al2023);
+    mkdirSync(path('etc/nginx/default.d'), { recursive: true });
+    const first = await setupOk();
+    const conf = readFileSync(path('etc/nginx/nginx.conf'), 'utf8');
+    expect(conf).not.toContain('default_server');
+    expect(conf).toContain('listen       80;');
+    expect(conf).toContain('listen       [::]:80;');
+    expect(readFileSync(path('etc/nginx/default.d/provider-host.conf'), 'utf8')).toContain('return 444;');
+    expect(first.stderr).toContain(`changed: ${path('etc/nginx/nginx.conf')}`);
+    const second = await setupOk();
+    expect(second.stderr).not.toContain('nginx.conf');
+  });
+});
+
 (isRoot ? describe : describe.skip)('setup.sh with a secret missing or wrong', () => {
   it('a secret not created yet: the certificate and the mTLS site are in place, and the error names the parameter and the fix', async () => {
     rmSync(join(dir, 'ssm', '_provider_tls-key'));
@@ -265,14 +297,16 @@ exec '${realpathSync('/usr/bin/mv')}' "$@"
   it.each(['update', 'setup'] as const)(
     'a data swap whose mv fails: %s.sh exits non-zero naming it, and shared_data keeps the previous tree',
     async (script) => {
+      // Datasets are published releases (provider-host publish's code, into the fake bucket).
+      await publishDatasets(join(dir, 's3', 'bucket'), { 'half-hourly-consumption.csv': 'time,kwh\n00:00,1\n' }, join(dir, 'release-1'));
       await setupOk();
       const link = path('srv/provider/shared_data');
       const before = readlinkSync(link);
-      s3('shared_data/half-hourly-consumption.csv', 'time,kwh\n00:00,2\n');
+      await publishDatasets(join(dir, 's3', 'bucket'), { 'half-hourly-consumption.csv': 'time,kwh\n00:00,2\n' }, join(dir, 'release-2'));
       const result = await run(script, failingMv());
       expect(result.status).not.toBe(0);
       expect(result.stderr).toMatch(
-        new RegExp(`${script}\\.sh: ERROR: cannot move \\S+/\\.staging-shared_data\\.\\w+ to \\S+/shared_data-\\w+; ${link} still points to \\S+/${before.split('/').pop()}\\. Check that`),
+        new RegExp(`${script}\\.sh: ERROR: cannot move \\S+/\\.staging-shared_data\\.\\w+ to \\S+/shared_data-[\\w-]+; ${link} still points to \\S+/${before.split('/').pop()}\\. Check that`),
       );
       expect(result.stderr).not.toContain(`changed: ${link}`);
       expect(result.stderr).not.toContain('complete:');
@@ -291,5 +325,149 @@ exec '${realpathSync('/usr/bin/mv')}' "$@"
     // It stopped there: nginx was neither reloaded nor started, the app not started.
     expect(readLines(nginxLog())).toEqual([]);
     expect(pm2AppCalls()).toEqual([]);
+  });
+});
+
+/**
+ * The certificate backup lives in a bucket the instance can write: a tampered
+ * archive must not make certbot (root) run anything, nor write outside
+ * /etc/letsencrypt, nor give anyone the key.
+ */
+(isRoot ? describe : describe.skip)('restoring a tampered certificate backup', () => {
+  const marker = () => join(dir, 'pwned');
+  const ourHook = () => `renew_hook = bash ${bundle}/host/scripts/certbot-deploy-hook.sh`;
+
+  /** A backup as certbot lays it out, plus what an attacker with the role would add. */
+  function tamperedBackup(): void {
+    const tree = join(dir, 'backup');
+    const file = (rel: string, text: string) => put(join(tree, rel), text);
+    file(`archive/${DOMAIN}/cert1.pem`, CERT);
+    file(`archive/${DOMAIN}/chain1.pem`, CERT);
+    file(`archive/${DOMAIN}/fullchain1.pem`, CERT);
+    file(`archive/${DOMAIN}/privkey1.pem`, KEY);
+    mkdirSync(join(tree, 'live', DOMAIN), { recursive: true });
+    for (const name of ['cert', 'chain', 'fullchain', 'privkey']) symlinkSync(`../../archive/${DOMAIN}/${name}1.pem`, join(tree, 'live', DOMAIN, `${name}.pem`));
+    file('accounts/acme.example.test/directory/abc/regr.json', '{}\n');
+    file(
+      `renewal/${DOMAIN}.conf`,
+      `version = 2.1.0\narchive_dir = /etc/letsencrypt/archive/${DOMAIN}\n\n[renewalparams]\nauthenticator = webroot\nserver = ${ACME}\n`
+        + `renew_hook = bash ${bundle}/host/scripts/certbot-deploy-hook.sh\npost_hook = touch ${marker()}\npre_hook = touch ${marker()}\nmanual_auth_hook=touch ${marker()}\n`,
+    );
+    // Tampering: a hook certbot would run, a CLI config naming one, a link to a secret, a device.
+    file('renewal-hooks/deploy/evil.sh', `#!/bin/sh\ntouch ${marker()}\n`);
+    file('cli.ini', `post-hook = touch ${marker()}\n`);
+    symlinkSync('/etc/shadow', join(tree, 'live', DOMAIN, 'shadow'));
+    expect(spawnSync('mknod', [join(tree, 'archive', DOMAIN, 'mem'), 'c', '1', '1']).status).toBe(0);
+    const tarFile = join(dir, 'letsencrypt.tar');
+    expect(spawnSync('tar', ['-cf', tarFile, '-C', tree, '.']).status).toBe(0);
+    // An absolute name and one climbing out with '..'.
+    put(join(dir, 'abs-pwned'), `touch ${marker()}\n`);
+    expect(spawnSync('tar', ['-rPf', tarFile, join(dir, 'abs-pwned')]).status).toBe(0);
+    expect(spawnSync('tar', ['-rPf', tarFile, '--transform', 's,^abs-pwned,./renewal/../../dotdot-pwned,', '-C', dir, 'abs-pwned']).status).toBe(0);
+    rmSync(join(dir, 'abs-pwned'));
+    expect(spawnSync('gzip', ['-f', tarFile]).status).toBe(0);
+    mkdirSync(join(dir, 's3', 'bucket', 'letsencrypt'), { recursive: true });
+    renameSync(`${tarFile}.gz`, join(dir, 's3', 'bucket', 'letsencrypt', 'letsencrypt.tar.gz'));
+  }
+
+  beforeEach(() => {
+    // The hook the renewal config names is the bundle's own.
+    cpSync(SCRIPTS, join(bundle, 'host', 'scripts'), { recursive: true });
+    rmSync(path('etc/letsencrypt'), { recursive: true, force: true });
+    tamperedBackup();
+  });
+
+  /** The certificate step of setup.sh and update.sh: with no certificate, it restores the backup. */
+  async function ensureCertificate(): Promise<BashResult> {
+    const result = await runLib('set_defaults; ensure_certificate; echo "changes=$PH_CHANGES"', { ...env, PH_SCRIPT_NAME: 'setup.sh' });
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: expect.not.stringContaining('ERROR') });
+    return result;
+  }
+
+  it('restores only the certificate, refusing and logging every other part, and nothing it brought ever runs', async () => {
+    const result = await ensureCertificate();
+    const le = path('etc/letsencrypt');
+    // The good parts: the certificate is served from the backup, keys for root only.
+    expect(result.stderr).toContain(`changed: ${le} (restored from backup)`);
+    expect(readFileSync(join(le, 'live', DOMAIN, 'fullchain.pem'), 'utf8')).toBe(CERT);
+    expect(readFileSync(join(le, 'live', DOMAIN, 'privkey.pem'), 'utf8')).toBe(KEY);
+    expect(readlinkSync(join(le, 'live', DOMAIN, 'privkey.pem'))).toBe(`../../archive/${DOMAIN}/privkey1.pem`);
+    expect(existsSync(join(le, 'accounts', 'acme.example.test', 'directory', 'abc', 'regr.json'))).toBe(true);
+    for (const top of ['accounts', 'archive', 'live']) expect((statSync(join(le, top)).mode & 0o777).toString(8)).toBe('700');
+    expect(statSync(join(le, 'archive', DOMAIN, 'privkey1.pem')).uid).toBe(0);
+
+    // The bad parts: refused, each with its reason.
+    expect(result.stdout).toBe('changes=1\n');
+    const refused = result.stderr.split('\n').filter((line) => line.includes('setup.sh: restore: refused'));
+    expect(refused).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('refused ./renewal-hooks/deploy/evil.sh: not something certbot needs'),
+        expect.stringContaining('refused ./cli.ini: not something certbot needs'),
+        expect.stringContaining(`refused ./live/${DOMAIN}/shadow: a symlink to '/etc/shadow'`),
+        expect.stringContaining(`refused ./archive/${DOMAIN}/mem: not a regular file, folder or live/ symlink (tar type 'c')`),
+        expect.stringContaining(`refused ${join(dir, 'abs-pwned')}: an absolute path`),
+        expect.stringContaining("refused ./renewal/../../dotdot-pwned: a '..' in the path"),
+        expect.stringContaining(`refused renewal/${DOMAIN}.conf line 'post_hook = touch ${marker()}'`),
+        expect.stringContaining(`refused renewal/${DOMAIN}.conf line 'pre_hook = touch ${marker()}'`),
+        expect.stringContaining(`refused renewal/${DOMAIN}.conf line 'manual_auth_hook=touch ${marker()}'`),
+      ]),
+    );
+    expect(existsSync(join(le, 'renewal-hooks'))).toBe(false);
+    expect(existsSync(join(le, 'cli.ini'))).toBe(false);
+    expect(existsSync(join(le, 'live', DOMAIN, 'shadow'))).toBe(false);
+    expect(existsSync(join(le, 'archive', DOMAIN, 'mem'))).toBe(false);
+    expect(existsSync(join(dir, 'abs-pwned'))).toBe(false);
+    expect(existsSync(join(dir, 'dotdot-pwned'))).toBe(false);
+    expect(existsSync(join(le, '..', 'dotdot-pwned'))).toBe(false);
+    // The one hook left is ours, in [renewalparams]; the rest of the config is kept.
+    const conf = readFileSync(join(le, 'renewal', `${DOMAIN}.conf`), 'utf8');
+    expect(conf.split('\n').filter((line) => /hook/.test(line))).toEqual([ourHook()]);
+    expect(conf).toContain(`[renewalparams]\n${ourHook()}\nauthenticator = webroot\nserver = ${ACME}\n`);
+
+    // The deploy path, as certbot renew would take it: every hook the config names and
+    // every renewal-hooks script; then the deploy hook itself. The marker never appears.
+    const hooks = conf.split('\n').filter((line) => /^\s*\w*hook\s*=/.test(line)).map((line) => line.replace(/^[^=]*=\s*/, ''));
+    for (const command of hooks) expect(await runBash(['-c', command], env)).toMatchObject({ status: 0 });
+    expect((await runBash([join(SCRIPTS, 'certbot-deploy-hook.sh')], env)).status).toBe(0);
+    expect(readLines(nginxLog())).toContain('nginx -s reload');
+    expect(existsSync(marker())).toBe(false);
+
+    // And the restored certificate is kept: a second run changes nothing.
+    const again = await ensureCertificate();
+    expect(again.stdout).toBe('changes=0\n');
+    expect(existsSync(marker())).toBe(false);
+  });
+
+  it('an untampered backup of the same certificate restores without a refusal', async () => {
+    rmSync(join(dir, 'backup'), { recursive: true, force: true });
+    const tree = join(dir, 'clean');
+    put(join(tree, 'archive', DOMAIN, 'fullchain1.pem'), CERT);
+    put(join(tree, 'archive', DOMAIN, 'privkey1.pem'), KEY);
+    mkdirSync(join(tree, 'live', DOMAIN), { recursive: true });
+    symlinkSync(`../../archive/${DOMAIN}/fullchain1.pem`, join(tree, 'live', DOMAIN, 'fullchain.pem'));
+    symlinkSync(`../../archive/${DOMAIN}/privkey1.pem`, join(tree, 'live', DOMAIN, 'privkey.pem'));
+    put(join(tree, 'renewal', `${DOMAIN}.conf`), `[renewalparams]\nserver = ${ACME}\n${ourHook()}\n`);
+    expect(spawnSync('tar', ['-czf', join(dir, 's3', 'bucket', 'letsencrypt', 'letsencrypt.tar.gz'), '-C', tree, '.']).status).toBe(0);
+    const result = await ensureCertificate();
+    expect(result.stderr).toContain('(restored from backup)');
+    expect(result.stderr).not.toContain('refused');
+    expect(readFileSync(path('etc/letsencrypt/live', DOMAIN, 'privkey.pem'), 'utf8')).toBe(KEY);
+    expect(readFileSync(path('etc/letsencrypt/renewal', `${DOMAIN}.conf`), 'utf8')).toBe(`[renewalparams]\n${ourHook()}\nserver = ${ACME}\n`);
+  });
+
+  it('our own backup holds only what a restore takes back, so restoring it refuses nothing', async () => {
+    await ensureCertificate();
+    // certbot creates these (empty) in its config folder.
+    mkdirSync(path('etc/letsencrypt/renewal-hooks/deploy'), { recursive: true });
+    const backup = await runLib('set_defaults; backup_certificate', { ...env, PH_SCRIPT_NAME: 'certbot-deploy-hook.sh' });
+    expect(backup.status).toBe(0);
+    const archive = join(dir, 's3', 'bucket', 'letsencrypt', 'letsencrypt.tar.gz');
+    const listed = spawnSync('tar', ['-tzf', archive], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    expect(new Set(listed.map((name) => name.split('/')[0]))).toEqual(new Set(['accounts', 'archive', 'live', 'renewal']));
+    rmSync(path('etc/letsencrypt'), { recursive: true, force: true });
+    const restored = await ensureCertificate();
+    expect(restored.stderr).toContain('(restored from backup)');
+    expect(restored.stderr).not.toContain('refused');
+    expect(readFileSync(path('etc/letsencrypt/live', DOMAIN, 'privkey.pem'), 'utf8')).toBe(KEY);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The instance role: SSM Session Manager (managed policy), and least privilege on the
- * data: read of exactly the bucket prefixes the host needs, write only to the
- * certificate backup, read of exactly the two secret parameters and the host config,
+ * data: read of exactly the bucket prefixes the host needs, write only of the
+ * certificate backup object, read of exactly the two secret parameters and the host config,
  * and KMS decrypt only through SSM for those parameters.
  */
 import type { ITerraformDependable } from 'cdktf';
@@ -11,6 +11,7 @@ import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { InputError } from '../../lib/input-error';
 
 export interface AccessProps {
   readonly namePrefix: string;
@@ -20,8 +21,8 @@ export interface AccessProps {
   readonly bucketArn: string;
   /** Prefixes (ending in "/") the host may read. */
   readonly readPrefixes: readonly string[];
-  /** The one prefix the host may write (certificate backup). */
-  readonly writePrefix: string;
+  /** The exact object keys the host may write (the certificate backup): no prefix, no wildcard. */
+  readonly writeKeys: readonly string[];
   /** ARNs of the parameters the host may read: the two SecureStrings and the host config. */
   readonly parameterArns: readonly string[];
   /** ARNs of the SecureString parameters (the KMS encryption context SSM uses). */
@@ -40,6 +41,8 @@ export class Access extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessProps) {
     super(scope, id);
+    const wildcards = props.writeKeys.filter((key) => key.includes('*') || key.endsWith('/'));
+    if (wildcards.length > 0) throw new InputError(`Access.writeKeys must name objects, not prefixes or patterns: ${wildcards.join(', ')}`);
     const assume = new DataAwsIamPolicyDocument(this, 'assume', {
       statement: [{ effect: 'Allow', actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['ec2.amazonaws.com'] }] }],
     });
@@ -72,7 +75,7 @@ export class Access extends Construct {
           sid: 'WriteCertificateBackup',
           effect: 'Allow',
           actions: ['s3:PutObject'],
-          resources: [`${props.bucketArn}/${props.writePrefix}*`],
+          resources: props.writeKeys.map((key) => `${props.bucketArn}/${key}`),
         },
         {
           sid: 'ReadHostParameters',

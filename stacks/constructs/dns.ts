@@ -1,11 +1,12 @@
 /**
  * The public name: an A record for the Elastic IP (and AAAA for the instance's IPv6
  * address when enabled) in the hosted zone given by id, or by name (looked up at
- * plan time, not at synthesis).
+ * plan time, not at synthesis); a CAA record naming the one CA that may issue for it.
  */
 import { Construct } from 'constructs';
 import { DataAwsRoute53Zone } from '@cdktf/provider-aws/lib/data-aws-route53-zone';
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
+import { InputError } from '../../lib/input-error';
 
 export interface DnsProps {
   readonly domain: string;
@@ -16,12 +17,25 @@ export interface DnsProps {
   readonly allowOverwrite?: boolean;
   /** @default 300 */
   readonly ttl?: number;
+  /** The CAA record's values (`0 issue "letsencrypt.org"`, …); omitted: no CAA record. */
+  readonly caaRecords?: readonly string[];
+}
+
+/** RFC 8659 CAA property values: issuance by `issuer` only (RFC 8657 account and http-01 when given), no wildcards. */
+export function caaRecordValues(props: { readonly issuer: string; readonly accountUri?: string | undefined }): string[] {
+  // Values travel inside a quoted CAA string: refuse what would break out of it.
+  for (const value of [props.issuer, props.accountUri ?? '']) {
+    if (/["\\;\s]/.test(value)) throw new InputError(`CAA value ${JSON.stringify(value)} holds a quote, backslash, ";" or space`);
+  }
+  const parameters = props.accountUri !== undefined ? `; accounturi=${props.accountUri}; validationmethods=http-01` : '';
+  return [`0 issue "${props.issuer}${parameters}"`, '0 issuewild ";"'];
 }
 
 export class Dns extends Construct {
   readonly zoneId: string;
   readonly aRecord: Route53Record;
   readonly aaaaRecord?: Route53Record;
+  readonly caaRecord?: Route53Record;
 
   constructor(scope: Construct, id: string, props: DnsProps) {
     super(scope, id);
@@ -36,6 +50,11 @@ export class Dns extends Construct {
     if (props.ipv6Address !== undefined) {
       this.aaaaRecord = new Route53Record(this, 'aaaa', { zoneId: this.zoneId, name: props.domain, type: 'AAAA', ttl, records: [props.ipv6Address], allowOverwrite });
       this.aaaaRecord.overrideLogicalId('dns_aaaa');
+    }
+    if (props.caaRecords !== undefined && props.caaRecords.length > 0) {
+      // Which CAs may issue for `domain` (RFC 8659): checked by every CA before issuing.
+      this.caaRecord = new Route53Record(this, 'caa', { zoneId: this.zoneId, name: props.domain, type: 'CAA', ttl, records: [...props.caaRecords], allowOverwrite });
+      this.caaRecord.overrideLogicalId('dns_caa');
     }
   }
 }

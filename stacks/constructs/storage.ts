@@ -1,15 +1,17 @@
 /**
  * The data bucket and what the stack publishes into it: the host bundle, the client-CA
- * trust bundle, the datasets (`shared_data/`) and static files (`public/`). The host
+ * trust bundle and static files (`public/`). Datasets (`shared_data/`) are not Terraform
+ * objects: `provider-host publish` writes them as releases (contract/release-manifest.ts). The host
  * writes its certificate backup under `letsencrypt/`.
  *
- * Private (all four public-access blocks, ACLs disabled), versioned, encrypted, TLS
- * only. Protected against an accidental destroy twice: `force_destroy = false` (never
+ * Private (all four public-access blocks, ACLs disabled), versioned; once `protect()`
+ * is called, encrypted with the customer managed key, TLS only, and the certificate
+ * backup prefix closed to all but the instance and operator roles. Protected against an accidental destroy twice: `force_destroy = false` (never
  * emptied by Terraform) and, by default, `prevent_destroy` (the plan itself refuses).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AssetType, TerraformAsset } from 'cdktf';
+import { AssetType, dependable, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
@@ -27,6 +29,21 @@ import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
 /** Bucket prefixes (contract/bucket-layout.ts); the IAM policy grants by these. */
 const PREFIXES = BUCKET_LAYOUT;
 
+export interface BucketProtectionProps {
+  /** The customer managed key: the bucket's default encryption (SSE-KMS, bucket key). */
+  readonly kmsKeyArn: string;
+  /** The prefix only `privateReaderArns` may read or write (the certificate backup). */
+  readonly privatePrefix: string;
+  /** Role ARNs (as aws:PrincipalArn gives them) allowed the private prefix. */
+  readonly privateReaderArns: readonly string[];
+}
+
+export interface BucketProtection {
+  readonly encryption: S3BucketServerSideEncryptionConfigurationA;
+  readonly policy: S3BucketPolicy;
+  readonly policyDocument: DataAwsIamPolicyDocument;
+}
+
 export interface StorageProps {
   /** Prefix of the bucket name (Terraform appends a unique suffix). */
   readonly namePrefix: string;
@@ -38,8 +55,6 @@ export interface StorageProps {
   readonly bundleDir: string;
   /** PEM file of the client-CA trust bundle. */
   readonly trustBundleFile: string;
-  /** Folder of datasets, published under `shared_data/`. */
-  readonly datasetsDir: string;
   /** Folder of static files, published under `public/`. */
   readonly publicDir?: string;
 }
@@ -77,12 +92,19 @@ export class Storage extends Construct {
   readonly bundleHash: string;
   readonly trustBundleKey = BUCKET_LAYOUT.trustBundleKey;
   readonly trustHash: string;
-  readonly dataHash: string;
+  /**
+   * Constant: datasets are not Terraform objects. They reach `shared_data/` with
+   * `provider-host publish` (tools/publish) and the host picks them up by itself
+   * (contract/release-manifest.ts); a deploy never re-syncs them.
+   */
+  readonly dataHash = 'published-releases';
   readonly publicHash: string;
   /** The zipped host bundle object. */
   readonly bundleObject: S3Object;
   /** Every object the stack uploads (the host must not run before they exist). */
   readonly objects: S3Object[] = [];
+  /** The default encryption and bucket policy (set by `protect()`). */
+  protection?: BucketProtection;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -111,10 +133,6 @@ export class Storage extends Construct {
       bucket: this.bucket.id,
       versioningConfiguration: { status: 'Enabled' },
     });
-    new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
-      bucket: this.bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
-    });
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {
       bucket: this.bucket.id,
       rule: [
@@ -127,24 +145,9 @@ export class Storage extends Construct {
         },
       ],
     });
-    const tlsOnly = new DataAwsIamPolicyDocument(this, 'tls-only', {
-      statement: [
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['s3:*'],
-          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
-      ],
-    });
-    new S3BucketPolicy(this, 'policy', { bucket: this.bucket.id, policy: tlsOnly.json });
-
     const leaks = [
       ...filesWithPrivateKeys(props.bundleDir, listFiles(props.bundleDir)),
       ...filesWithPrivateKeys(path.dirname(props.trustBundleFile), [path.basename(props.trustBundleFile)]),
-      ...filesWithPrivateKeys(props.datasetsDir, listFiles(props.datasetsDir)),
       ...(props.publicDir !== undefined ? filesWithPrivateKeys(props.publicDir, listFiles(props.publicDir)) : []),
     ];
     if (leaks.length > 0) {
@@ -162,8 +165,81 @@ export class Storage extends Construct {
     const trust = new TerraformAsset(this, 'trust-asset', { path: props.trustBundleFile, type: AssetType.FILE, assetHash: this.trustHash });
     this.upload('trust-bundle', this.trustBundleKey, trust, CONTENT_TYPES['.pem']);
 
-    this.dataHash = this.publishFolder('dataset', props.datasetsDir, PREFIXES.data);
     this.publicHash = props.publicDir !== undefined ? this.publishFolder('public', props.publicDir, PREFIXES.public) : 'none';
+  }
+
+  /**
+   * The bucket's default encryption and its policy, once the key and the roles exist
+   * (the key policy names the instance role, whose own policy names the bucket). Call
+   * once. The construct ids stay `encryption` and `policy`: their logical ids must not
+   * change (a removed bucket policy resource would delete the live policy).
+   */
+  protect(props: BucketProtectionProps): BucketProtection {
+    if (this.protection !== undefined) throw new Error('Storage.protect() called twice');
+    const encryption = new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
+      bucket: this.bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: props.kmsKeyArn }, bucketKeyEnabled: true }],
+    });
+    // Everything the stack uploads is encrypted with the key from the first deploy.
+    for (const object of this.objects) object.dependsOn = [...(object.dependsOn ?? []), dependable(encryption)];
+
+    const objects = (prefix: string): string => `${this.bucket.arn}/${prefix}*`;
+    const anyone = [{ type: '*', identifiers: ['*'] }];
+    const document = new DataAwsIamPolicyDocument(this, 'bucket-policy', {
+      statement: [
+        {
+          sid: 'DenyInsecureTransport',
+          effect: 'Deny',
+          principals: anyone,
+          actions: ['s3:*'],
+          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
+          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+        },
+        {
+          // aws:PrincipalArn is the role's ARN for every session of the role (the session's
+          // own ARN is arn:aws:sts::<account>:assumed-role/<role>/<session>).
+          sid: 'DenyPrivatePrefixToOthers',
+          effect: 'Deny',
+          principals: anyone,
+          actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+          resources: [objects(props.privatePrefix)],
+          condition: [{ test: 'ArnNotEquals', variable: 'aws:PrincipalArn', values: [...props.privateReaderArns] }],
+        },
+        {
+          // A request naming another key (or SSE-S3) is refused; one naming none gets the
+          // bucket's default, this key. (The policy is evaluated before default encryption.)
+          sid: 'DenyPrivatePrefixOtherKey',
+          effect: 'Deny',
+          principals: anyone,
+          actions: ['s3:PutObject'],
+          resources: [objects(props.privatePrefix)],
+          condition: [{ test: 'StringNotEqualsIfExists', variable: 's3:x-amz-server-side-encryption-aws-kms-key-id', values: [props.kmsKeyArn] }],
+        },
+        {
+          sid: 'DenyPrivatePrefixOtherEncryption',
+          effect: 'Deny',
+          principals: anyone,
+          actions: ['s3:PutObject'],
+          resources: [objects(props.privatePrefix)],
+          condition: [{ test: 'StringNotEqualsIfExists', variable: 's3:x-amz-server-side-encryption', values: ['aws:kms'] }],
+        },
+        {
+          // "aws:kms" without a key id would use the AWS managed aws/s3 key.
+          sid: 'DenyPrivatePrefixKmsWithoutKey',
+          effect: 'Deny',
+          principals: anyone,
+          actions: ['s3:PutObject'],
+          resources: [objects(props.privatePrefix)],
+          condition: [
+            { test: 'Null', variable: 's3:x-amz-server-side-encryption', values: ['false'] },
+            { test: 'Null', variable: 's3:x-amz-server-side-encryption-aws-kms-key-id', values: ['true'] },
+          ],
+        },
+      ],
+    });
+    const policy = new S3BucketPolicy(this, 'policy', { bucket: this.bucket.id, policy: document.json });
+    this.protection = { encryption, policy, policyDocument: document };
+    return this.protection;
   }
 
   /** Uploads every file of `dir` under `prefix`; returns the folder's content hash. */

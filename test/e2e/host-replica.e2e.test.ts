@@ -12,6 +12,7 @@ import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
 import { mtlsRequest, type MtlsRequestOptions } from '../../testing/replica/mtls-request';
 import { REPLICA_SCOPE, sampleDatasets, startProviderReplica, type ProviderReplica } from '../../testing/replica/provider-replica';
 import { Traffic, type TrafficResult } from '../../testing/replica/traffic';
+import { publishDatasets } from '../../testing/replica/release-seed';
 import { runVerify } from '../../tools/verify';
 import { waitFor } from '../../lib/child-process';
 import { servedCertificate } from './served-certificate';
@@ -147,14 +148,22 @@ describe('setup.sh on a fresh host', () => {
     expect(readFileSync(replica.path('etc', 'tmpfiles.d', 'provider-host.conf'), 'utf8')).toContain(replica.path('run', 'provider'));
   });
 
-  it('runs the app in PM2 cluster mode as the app user, with pm2-logrotate', async () => {
+  it('runs the app in PM2 cluster mode as the app user, its logs rotated by logrotate (no PM2 module)', async () => {
     const { replica } = provider;
     const uid = spawnSync('id', ['-u', replica.appUser], { encoding: 'utf8' }).stdout.trim();
     const workers = await replica.appWorkerPids();
     expect(workers.length).toBe(2);
     for (const pid of workers) expect(statSync(`/proc/${pid}`).uid).toBe(Number(uid));
     const { output } = await replica.pm2(['jlist']);
-    expect(output).toContain('"name":"pm2-logrotate"');
+    expect(output).not.toContain('pm2-logrotate');
+    const rotation = replica.path('etc', 'logrotate.d', 'provider-host');
+    expect(readFileSync(rotation, 'utf8')).toContain(`${replica.setting('PH_PM2_HOME')}/logs/*.log {`);
+    const dryRun = spawnSync('logrotate', ['-d', '-s', replica.path('logrotate.status'), rotation], { encoding: 'utf8' });
+    expect(dryRun.status).toBe(0);
+    expect(dryRun.stderr).toContain(`considering log ${replica.setting('PH_PM2_HOME')}/logs/`);
+    // pm2 logs still reads the files logrotate truncates in place.
+    const logs = await replica.pm2(['logs', 'provider', '--nostream', '--lines', '5']);
+    expect(logs.output).toContain('provider');
   });
 
   it('changes nothing when run again', async () => {
@@ -339,7 +348,8 @@ describe('operations under traffic, zero failed requests', () => {
   it('a dataset update: staged, swapped atomically, served without a failed request', async () => {
     const { replica } = provider;
     const updated = Buffer.concat([datasetBytes, Buffer.from('1900012345678,2024-01-22T00:00:00Z,2024-01-22T00:30:00Z,0.100,actual\n')]);
-    replica.putObject(`shared_data/${DATASET}.csv`, updated);
+    // Datasets reach the bucket as a published release (provider-host publish's code).
+    await publishDatasets(replica.bucketDir, { ...sampleDatasets(), [`${DATASET}.csv`]: updated }, replica.path('seed-data-update'));
     let update = { code: -1, output: '' };
     const result = await underTraffic(async () => {
       update = await replica.runHostScript('update');
@@ -398,6 +408,8 @@ describe('a replaced instance', () => {
     const run = await replica.runHostScript('setup');
     expect(run.code).toBe(0);
     expect(run.output).toContain('restoring');
+    // certbot's own backup passes the restore's allow-list whole.
+    expect(run.output).not.toContain('restore: refused');
     expect(run.output).not.toContain('requesting a certificate');
     const after = await servedCertificate(replica.httpsPort, replica.domain, siteCaPem, pki.consumer.chainPem, pki.consumer.keyPem);
     expect(after.serialNumber).toBe(before.serialNumber);

@@ -47,9 +47,17 @@ function defaultWorkerUser(): string {
   return userInfo().username;
 }
 
+/** Why nginx could not be run at all (not installed, most often), and the fix. */
+export function nginxMissing(error: NodeJS.ErrnoException, bin = NGINX_BIN): string {
+  return error.code === 'ENOENT'
+    ? `nginx is not installed (no ${bin}): install the Debian package nginx (apt-get install -y nginx; npm test does it when run as root), or set NGINX_BIN`
+    : `cannot run ${bin}: ${error.message}`;
+}
+
 /** `nginx -t`; returns nginx's output, throws with it when the configuration is invalid. */
 export function testNginxConfig(nginx: NginxPrefix): string {
   const result = spawnSync(NGINX_BIN, [...nginx.args, '-t'], { encoding: 'utf8' });
+  if (result.error) throw new Error(nginxMissing(result.error));
   const output = `${result.stdout}${result.stderr}`;
   if (result.status !== 0) throw new Error(`nginx -t failed:\n${output}`);
   return output;

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { signal } from '../../lib/child-process';
 import { freePort } from '../../lib/ports';
 import { type AcmeServer, startAcmeServer } from './acme-server';
+import { publishDatasets } from './release-seed';
 import { ChildProcesses } from './child-processes';
 import { secondLoopbackListen } from './loopback';
 import { startImdsStandin, type ImdsStandin } from './imds-standin';
@@ -36,7 +37,7 @@ export interface ReplicaOptions {
   readonly appUser?: string;
   /** @default 2 */
   readonly appInstances?: number;
-  /** Install pm2-logrotate (downloads it from npm). @default true */
+  /** Kept for callers (bench): PM2's logs are rotated by the system's logrotate now (a file, no PM2 module). @default true */
   readonly pm2Logrotate?: boolean;
   /** nginx worker user and the socket folder's group (Debian: www-data). @default www-data */
   readonly nginxUser?: string;
@@ -130,7 +131,9 @@ export class Replica implements Interruptible {
     this.nginx = createNginxPrefix(this.path('nginx'), this.path('etc', 'nginx', 'conf.d'), nginxUser, '2');
 
     this.installBundle(this.options.bundleDir ?? process.env.PH_REPLICA_BUNDLE ?? join(this.repo, 'dist', 'host-bundle'));
-    this.writeAws(identity, datasets, publicFiles);
+    this.writeAws(identity, publicFiles);
+    // Datasets are published releases, as `provider-host publish` writes them.
+    await publishDatasets(this.bucketDir, datasets, this.path('seed-data'));
     this.writeHostEnv(identity);
     writeFileSync(this.path('etc', 'provider-host', 'issuer-ca.pem'), identity.issuerCaPem, { mode: 0o644 });
     this.env = this.scriptEnv(nginxUser, await secondLoopbackListen(this.httpPort), await secondLoopbackListen(this.httpsPort));
@@ -157,14 +160,13 @@ export class Replica implements Interruptible {
     spawnSync('mv', ['-Tf', next, this.path('opt', 'provider-host', 'current')]);
   }
 
-  private writeAws(identity: ReplicaIdentity, datasets: Readonly<Record<string, string | Buffer>>, publicFiles: Readonly<Record<string, string | Buffer>>): void {
+  private writeAws(identity: ReplicaIdentity, publicFiles: Readonly<Record<string, string | Buffer>>): void {
     const ssm = join(this.awsRoot, 'ssm', 'replica', 'provider');
     mkdirSync(ssm, { recursive: true });
     writeFileSync(join(ssm, 'tls-cert'), identity.transportCertPem);
     writeFileSync(join(ssm, 'tls-key'), identity.transportKeyPem, { mode: 0o600 });
     mkdirSync(join(this.bucketDir, 'trust'), { recursive: true });
     this.putObject(BUCKET_LAYOUT.trustBundleKey, identity.trustBundlePem);
-    for (const [name, content] of Object.entries(datasets)) this.putObject(`shared_data/${name}`, content);
     mkdirSync(join(this.bucketDir, 'public'), { recursive: true });
     for (const [name, content] of Object.entries(publicFiles)) this.putObject(`public/${name}`, content);
   }
@@ -225,6 +227,8 @@ export class Replica implements Interruptible {
       PH_NGINX_ARGS: nginx.args.join(' '),
       PH_NGINX_PID: join(nginx.prefix, 'nginx.pid'),
       PH_NGINX_CONF_DIR: nginx.confDir,
+      PH_NGINX_MAIN_CONF: nginx.mainConf,
+      PH_NGINX_DEFAULT_D: this.path('etc', 'nginx', 'default.d'),
       PH_NGINX_SHARE: this.path('etc', 'nginx', 'provider-host'),
       PH_NGINX_LOG_DIR: this.path('var', 'log', 'nginx'),
       PH_NGINX_AUTHZ_CACHE_DIR: this.path('var', 'cache', 'provider-host', 'nginx-authz'),
@@ -246,9 +250,14 @@ export class Replica implements Interruptible {
       PH_NODE: process.execPath,
       PH_PM2: join(this.repo, 'node_modules', 'pm2', 'bin', 'pm2'),
       PH_PM2_HOME: join(home, '.pm2'),
-      PH_PM2_LOGROTATE: this.options.pm2Logrotate === false ? '0' : '1',
+      PH_LOGROTATE_DIR: this.path('etc', 'logrotate.d'),
       PH_ISSUER_CA_FILE: this.path('etc', 'provider-host', 'issuer-ca.pem'),
     };
+  }
+
+  /** The value of one PH_* setting the host scripts run with (e.g. PH_PM2_HOME). */
+  setting(name: `PH_${string}`): string | undefined {
+    return this.env[name];
   }
 
   /** Overrides one PH_* setting for the next script runs (e.g. PH_ACCEL_REDIRECT=false). */
@@ -262,7 +271,7 @@ export class Replica implements Interruptible {
   }
 
   /** Runs host/scripts/<name>.sh from the installed bundle, as bootstrap.sh does. */
-  runHostScript(name: 'setup' | 'update', timeoutMs = 240000): Promise<ScriptRun> {
+  runHostScript(name: 'setup' | 'update' | 'release-sync', timeoutMs = 240000): Promise<ScriptRun> {
     return this.run('bash', [this.path('opt', 'provider-host', 'current', 'host', 'scripts', `${name}.sh`)], timeoutMs);
   }
 

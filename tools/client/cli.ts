@@ -1,4 +1,5 @@
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { ConsumerClient } from './consumer-client';
@@ -13,9 +14,10 @@ export interface CliIo {
   readonly stderr: ProgressTarget & NodeJS.WritableStream;
 }
 
-export const CLIENT_HELP = `Usage: npm run client -- <command> [options]
+export const CLIENT_HELP = `Usage: provider-host client <command> [options]   (or: npm run -s client -- <command>)
 
 Commands:
+  help                           this text
   token [--json] [--fresh]       get an access token (client_credentials, mTLS client auth);
                                  prints the token on stdout, its expiry on stderr
   list [--json]                  the datasets you may read
@@ -39,15 +41,15 @@ export async function runClientCli(argv: readonly string[], io: CliIo): Promise<
       },
     });
     const [command, ...rest] = positionals;
-    if (values.help || !command) {
+    if (values.help || !command || command === 'help') {
       io.stdout.write(`${CLIENT_HELP}\n`);
-      return values.help ? 0 : 2;
+      return values.help || command === 'help' ? 0 : 2;
     }
     const expectArgs = (count: number, usage: string): void => {
       if (rest.length !== count) throw new ClientError(`Usage: ${usage}`);
     };
     if (!['token', 'list', 'get'].includes(command)) {
-      throw new ClientError(`Unknown command "${command}".`, 'Commands: token, list, get (see --help).');
+      throw new ClientError(`Unknown command "${command}".`, 'Commands: help, token, list, get (see --help).');
     }
     const settings = resolveConsumerSettings(toConsumerFlags(values));
     const client = new ConsumerClient(settings);
@@ -81,7 +83,7 @@ export async function runClientCli(argv: readonly string[], io: CliIo): Promise<
         } else {
           const width = Math.max(4, ...datasets.map((d) => d.name.length));
           for (const d of datasets) io.stdout.write(`${d.name.padEnd(width)}  ${d.size !== undefined ? formatBytes(d.size) : ''}`.trimEnd() + '\n');
-          if (datasets.length === 0) io.stderr.write('No datasets.\n');
+          if (datasets.length === 0) io.stderr.write(noDatasetsHint(settings.scope));
         }
         return 0;
       }
@@ -91,12 +93,24 @@ export async function runClientCli(argv: readonly string[], io: CliIo): Promise<
         return 0;
       }
       default:
-        throw new ClientError(`Unknown command "${command}".`, 'Commands: token, list, get (see --help).');
+        throw new ClientError(`Unknown command "${command}".`, 'Commands: help, token, list, get (see --help).');
     }
   } catch (error) {
+    // The reader went away (`| head`): not an error of ours, and nothing left to say.
+    if (isBrokenPipe(error)) return 0;
     io.stderr.write(`${describeError(error)}\n`);
     return 1;
   }
+}
+
+export function isBrokenPipe(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === 'EPIPE';
+}
+
+/** An empty list most often means a token without the provider's scope: say so. */
+export function noDatasetsHint(scope: string | undefined): string {
+  return `No datasets you may read with this token (${scope ? `scope: ${scope}` : 'no scope requested'}).\n`
+    + '  hint: the provider lists only what the token may read; ask for the scope it requires with --scope <scope> (its oauth.scope)\n';
 }
 
 async function download(client: ConsumerClient, name: string, output: string | undefined, io: CliIo, progress: boolean): Promise<void> {
@@ -109,6 +123,8 @@ async function download(client: ConsumerClient, name: string, output: string | u
     return;
   }
   // write beside the target and rename on success: a failed download leaves no half file
+  const folder = dirname(resolve(output));
+  if (!existsSync(folder)) throw new ClientError(`Cannot save ${name} to ${output}: the folder ${folder} does not exist.`, 'Create it, or choose another -o path.');
   const partial = `${output}.partial`;
   try {
     await pipeline(res.body, bar, createWriteStream(partial));
@@ -132,8 +148,16 @@ export function describeError(error: unknown): string {
     return lines.join('\n');
   }
   const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    // Node's own message quotes unevenly ('-- "--x"); name the option plainly.
+    const option = /'([^']+)'/.exec((error as Error).message)?.[1] ?? 'an option';
+    return `error: unknown option ${option}\n  hint: see --help`;
+  }
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
     return `error: ${(error as Error).message}\n  hint: see --help`;
+  }
+  if (code === 'EACCES' || code === 'ENOENT' || code === 'ENOSPC' || code === 'EISDIR') {
+    return `error: ${(error as Error).message.replace(/\.partial\b/, '')}\n  hint: check the -o path and the disk`;
   }
   return `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
 }

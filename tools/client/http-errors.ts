@@ -48,16 +48,21 @@ export function httpErrorFrom(
   const challenge = parseBearerChallenge(headerValue(headers['www-authenticate']));
   let error = challenge?.error;
   let description = challenge?.errorDescription;
+  let requiredScope = challenge?.scope;
   if (/json/i.test(headerValue(headers['content-type']) ?? '')) {
     try {
-      const json = JSON.parse(body) as { error?: unknown; error_description?: unknown };
+      const json = JSON.parse(body) as { error?: unknown; error_description?: unknown; scope?: unknown };
       if (typeof json.error === 'string') error ??= json.error;
       if (typeof json.error_description === 'string') description ??= json.error_description;
+      if (typeof json.scope === 'string') requiredScope ??= json.scope;
     } catch {
       // not JSON after all: keep what the challenge said
     }
   }
-  const hint = (error ? HINTS[error] : undefined) ?? (status === 404 ? 'Check the dataset name (`list` shows what you may read).' : undefined);
+  const hint =
+    error === 'insufficient_scope' && requiredScope
+      ? `The token lacks the scope this resource needs: ask for it with --scope ${requiredScope}`
+      : ((error ? HINTS[error] : undefined) ?? (status === 404 ? 'Check the dataset name (`list` shows what you may read).' : undefined));
   return new ProviderAnswerError(status, url, error, description, headerValue(headers['x-fapi-interaction-id']), hint);
 }
 

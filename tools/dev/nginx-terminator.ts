@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 import { renderMtlsSite } from '../../nginx/sites';
 import { readyWhen, stopChild } from '../../lib/child-process';
 import { acceptsConnections, canListen, freePort } from '../../lib/ports';
-import { createNginxPrefix, NGINX_BIN } from '../../testing/replica/nginx-process';
+import { createNginxPrefix, NGINX_BIN, nginxMissing } from '../../testing/replica/nginx-process';
 import type { Terminator, TerminatorOptions } from './terminator';
 
 /** The nginx binary: $NGINX_BIN, the Debian path, or the first `nginx` on PATH. */
@@ -60,6 +60,7 @@ export async function startNginxTerminator(options: TerminatorOptions, nginxBin:
     }),
   );
   const test = spawnSync(nginxBin, [...nginx.args, '-t'], { encoding: 'utf8' });
+  if (test.error) throw new Error(nginxMissing(test.error, nginxBin));
   if (test.status !== 0) throw new Error(`nginx -t failed for the sandbox site:\n${test.stderr}${test.stdout}`);
 
   const child = spawn(nginxBin, [...nginx.args, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -15,6 +15,15 @@ const TLS12_CIPHERS = 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384';
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded, as by nginx. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
+/**
+ * `nginx/snippets/security-headers.conf`: nginx adds them to every answer of the site
+ * (and hides the app's own), so this terminator does too.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'strict-transport-security': 'max-age=31536000',
+  'x-content-type-options': 'nosniff',
+};
+
 /** The mTLS site's `internal` locations: nginx answers its JSON 404 when a client asks for them. */
 const INTERNAL_PATHS = ['/.provider/authz'];
 const INTERNAL_PREFIXES = ['/_datasets/', '/_errors/'];
@@ -45,7 +54,8 @@ export function escapedClientCert(der: Buffer): string {
  * invalid, the verified certificate in `X-OE-CLIENT-CERT` (a client-sent one is
  * replaced), the same forwarding headers, 502 JSON page when the app is down,
  * 404 JSON page for the site's internal paths (the app's authorization endpoint
- * among them). It implements neither X-Accel-Redirect nor nginx's authorization
+ * among them), HSTS and nosniff on every answer. It implements neither the
+ * request and connection limits (429), X-Accel-Redirect nor nginx's authorization
  * subrequest: the app decides on every request and streams datasets itself.
  */
 export async function startNodeTerminator(options: TerminatorOptions): Promise<Terminator> {
@@ -67,6 +77,7 @@ export async function startNodeTerminator(options: TerminatorOptions): Promise<T
       honorCipherOrder: true,
     },
     (req, res) => {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       const socket = req.socket as TLSSocket;
       const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
       if (!peer?.raw) {
@@ -122,6 +133,7 @@ export async function startNodeTerminator(options: TerminatorOptions): Promise<T
   };
 }
 
+/** The app's headers nginx passes on: not hop-by-hop ones, not the security headers nginx sets itself (proxy_hide_header). */
 function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name) && !(name in SECURITY_HEADERS)));
 }

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { startSandbox, type SandboxOptions } from './sandbox';
 
-const HELP = `Usage: npm run dev -- [options]
+export const SANDBOX_HELP = `Usage: provider-host dev [options]   (or: npm run dev -- [options])
 
 Starts the local provider sandbox: dev PKI (once, in .dev/pki), the authorization
 server, the provider app on a UNIX socket with sample-data/, and a TLS terminator
@@ -40,16 +40,17 @@ function parse(argv: string[]): SandboxOptions | 'help' {
   return { port, terminator, dataDir: values['data-dir'], stateDir: values['state-dir'] };
 }
 
-async function main(): Promise<number> {
+/** Runs the sandbox until a signal; returns the exit code (2: bad usage). */
+export async function runSandboxCli(argv: string[]): Promise<number> {
   let options: SandboxOptions | 'help';
   try {
-    options = parse(process.argv.slice(2));
+    options = parse(argv);
   } catch (error) {
-    process.stderr.write(`dev: ${(error as Error).message}\n${HELP}\n`);
+    process.stderr.write(`dev: ${(error as Error).message}\n${SANDBOX_HELP}\n`);
     return 2;
   }
   if (options === 'help') {
-    process.stdout.write(`${HELP}\n`);
+    process.stdout.write(`${SANDBOX_HELP}\n`);
     return 0;
   }
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -83,5 +84,7 @@ async function main(): Promise<number> {
   return reason.startsWith('SIG') ? 0 : 1;
 }
 
-// exit explicitly: a handle left open by a child's pipes must not keep a stopped sandbox alive
-void main().then((code) => process.exit(code));
+if (require.main === module) {
+  // exit explicitly: a handle left open by a child's pipes must not keep a stopped sandbox alive
+  void runSandboxCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -41,7 +41,7 @@ describe('preflight CLI', () => {
         `✔ account                    ${ACCOUNT_ID} as ${CALLER_ARN}, region eu-west-2`,
         '✔ network                    default VPC vpc-0abc1234def567890 in eu-west-2',
         `✔ hosted zone                energydata.org.uk (${ZONE_ID}) public, delegated: public DNS answers its 4 Route53 name servers`,
-        '✔ DNS record                 no A record for provider.energydata.org.uk yet: the deploy creates it',
+        '✔ DNS record                 no A/CAA record for provider.energydata.org.uk yet: the deploy creates it',
         `✔ transport certificate      ${CERT_PARAMETER}: SecureString (Standard, ${Buffer.byteLength(pki.leaf.chainPem)} bytes), CN=provider.energydata.org.uk + 1 intermediate, expires ${isoDay(daysFromNow(365))} (in 365 days)`,
         `✔ transport key              ${KEY_PARAMETER}: SecureString (Standard, ${Buffer.byteLength(pki.leaf.keyPem)} bytes), RSA private key matching the certificate`,
         `✔ trust bundle               2 CA certificates in ${folder.bundleFile}, earliest expiry ${isoDay(daysFromNow(1825))} (CN=Test Issuing CA)`,

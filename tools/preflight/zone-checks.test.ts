@@ -124,7 +124,15 @@ describe('preflight: hosted zone and DNS record', () => {
       expect((await run({ instance: { type: 't4g.small', ipv6: true } })).line('DNS record')).toBe(
         '✘ DNS record                 provider.energydata.org.uk already has an AAAA record (alias to dualstack.lb.example.com), so the deploy would fail; delete the record, or set hostedZone.allowOverwrite: true to take it over',
       );
-      expect((await run()).line('DNS record')).toBe('✔ DNS record                 no A record for provider.energydata.org.uk yet: the deploy creates it');
+      expect((await run()).line('DNS record')).toBe('✔ DNS record                 no A/CAA record for provider.energydata.org.uk yet: the deploy creates it');
+    });
+
+    it('GIVEN a CAA record at the domain THEN it conflicts with the one the stack creates, unless allowOverwrite', async () => {
+      account.records.push({ Name: 'provider.energydata.org.uk.', Type: 'CAA', TTL: 300, ResourceRecords: [{ Value: '0 issue "other-ca.example"' }] });
+      expect((await run()).line('DNS record')).toBe(
+        '✘ DNS record                 provider.energydata.org.uk already has a CAA record (0 issue "other-ca.example"), so the deploy would fail; delete the record, or set hostedZone.allowOverwrite: true to take it over',
+      );
+      expect((await run({ hostedZone: { allowOverwrite: true } })).line('DNS record')).toMatch(/^! DNS record .*a CAA record .*will take it over$/);
     });
 
     it('GIVEN a CNAME at the domain THEN ✘ even with allowOverwrite', async () => {

@@ -142,11 +142,12 @@ export async function checkDnsRecord(route53: Route53Client, zone: FoundZone, se
   if (cname) {
     return fail(RECORD, `${domain} has a CNAME record (${recordValues(cname)}), which an A record cannot sit beside (allowOverwrite does not help); delete the CNAME`);
   }
-  const types = settings.ipv6 ? ['A', 'AAAA'] : ['A'];
+  // The stack creates A (AAAA with IPv6) and the CAA record limiting issuance to the configured CA.
+  const types = settings.ipv6 ? ['A', 'AAAA', 'CAA'] : ['A', 'CAA'];
   const existing = records.filter((r) => types.includes(r.Type ?? ''));
   const wanted = types.join('/');
   if (existing.length === 0) return pass(RECORD, `no ${wanted} record for ${domain} yet: the deploy creates it`);
-  const found = existing.map((r) => `an ${r.Type} record (${recordValues(r)})`).join(' and ');
+  const found = existing.map((r) => `${/^[AEIOU]/.test(r.Type ?? '') ? 'an' : 'a'} ${r.Type} record (${recordValues(r)})`).join(' and ');
   if (settings.hostedZone.allowOverwrite) {
     return warn(RECORD, `${domain} already has ${found}; hostedZone.allowOverwrite is true, so the deploy will take it over`);
   }

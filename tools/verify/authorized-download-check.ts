@@ -33,7 +33,10 @@ export async function checkAuthorizedDownload(settings: ConsumerSettings, datase
   try {
     if (!name) {
       const listed = await client.listDatasets();
-      if (listed.length === 0) return [...results, fail(DOWNLOAD, 'GET /datasets lists no dataset to download')];
+      if (listed.length === 0) {
+        const asked = settings.scope ? `with scope ${settings.scope}` : 'without a scope';
+        return [...results, fail(DOWNLOAD, `GET /datasets lists no dataset for a token ${asked}; pass the provider's scope (its oauth.scope) with --scope <scope>, or name one with --dataset`)];
+      }
       name = listed[0]!.name;
     }
     const started = now();

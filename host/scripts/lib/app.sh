@@ -73,28 +73,47 @@ reload_app() {
   changed "pm2: $PH_APP_NAME reloaded"
 }
 
-# Boot persistence: a systemd unit that resurrects the saved process list.
+# Boot persistence: a systemd unit that resurrects the saved process list,
+# sandboxed by our drop-in (host/systemd/pm2-hardening.conf.tmpl: read-only
+# system and homes but PM2's home and the socket folder, no new privileges, no
+# instance metadata). systemd reloads only when the drop-in changed.
 ensure_pm2_startup() {
-  local unit="$PH_SYSTEMD_DIR/pm2-$PH_USER.service"
+  local unit="$PH_SYSTEMD_DIR/pm2-$PH_USER.service" dropin_changed=0
   if [[ $PH_SYSTEMD != 1 ]]; then
     log "no systemd (PH_SYSTEMD=$PH_SYSTEMD): skipping pm2 startup"
     return 0
   fi
-  [[ -f $unit ]] && systemctl is-enabled --quiet "pm2-$PH_USER" && return 0
-  env PATH="$PATH" "$PH_PM2" startup systemd -u "$PH_USER" --hp "$PH_USER_HOME" --service-name "pm2-$PH_USER" >/dev/null \
-    || die "pm2 startup systemd failed"
-  changed "$unit"
+  if ! { [[ -f $unit ]] && systemctl is-enabled --quiet "pm2-$PH_USER"; }; then
+    env PATH="$PATH" "$PH_PM2" startup systemd -u "$PH_USER" --hp "$PH_USER_HOME" --service-name "pm2-$PH_USER" >/dev/null \
+      || die "pm2 startup systemd failed"
+    changed "$unit"
+  fi
+  ensure_dir "$unit.d" 0755 root:root
+  host_render template "$PH_CURRENT/host/systemd/pm2-hardening.conf.tmpl" "pm2_home=$PH_PM2_HOME" "run_dir=$PH_RUN" \
+    >"$PH_STATE/pm2-hardening.conf.rendered" || die "cannot render the PM2 unit's sandbox drop-in (above)"
+  track dropin_changed install_file "$PH_STATE/pm2-hardening.conf.rendered" "$unit.d/provider-host-hardening.conf" 0644 root:root
+  if ((dropin_changed == 1)); then
+    systemctl daemon-reload || die "systemctl daemon-reload failed; the sandbox of pm2-$PH_USER.service is not loaded"
+  fi
 }
 
-# pm2-logrotate keeps ~/.pm2/logs bounded (it is a PM2 module, from npm).
-ensure_pm2_logrotate() {
-  [[ $PH_PM2_LOGROTATE == 1 ]] || { log "PH_PM2_LOGROTATE=$PH_PM2_LOGROTATE: skipping pm2-logrotate"; return 0; }
+# The PM2 logs (~/.pm2/logs) are rotated by the system's logrotate (daily, by
+# its timer): no PM2 module from npm, no extra Node process. copytruncate keeps
+# the files PM2 holds open, so `pm2 logs` keeps following them. A host set up
+# before this used the pm2-logrotate module: it is removed.
+install_logrotate() {
+  ensure_dir "$PH_LOGROTATE_DIR" 0755 root:root
+  host_render template "$PH_CURRENT/host/logrotate/provider-host.tmpl" \
+    "pm2_logs=$PH_PM2_HOME/logs" "user=$PH_USER" "group=$PH_GROUP" \
+    >"$PH_STATE/logrotate.rendered" || die "cannot render the logrotate configuration (above)"
+  install_file "$PH_STATE/logrotate.rendered" "$PH_LOGROTATE_DIR/provider-host" 0644 root:root
   if pm2_cmd jlist 2>/dev/null | grep -q '"name":"pm2-logrotate"'; then
-    return 0
+    pm2_cmd uninstall pm2-logrotate >/dev/null || die "pm2 uninstall pm2-logrotate failed (logrotate now rotates the PM2 logs)"
+    pm2_cmd save --force >/dev/null || die "pm2 save failed"
+    changed "pm2: pm2-logrotate removed (logrotate rotates the PM2 logs)"
   fi
-  pm2_cmd install pm2-logrotate >/dev/null || die "pm2 install pm2-logrotate failed (it needs the npm registry)"
-  { pm2_cmd set pm2-logrotate:max_size 50M && pm2_cmd set pm2-logrotate:retain 14 \
-    && pm2_cmd set pm2-logrotate:compress true && pm2_cmd save --force; } >/dev/null \
-    || die "cannot configure pm2-logrotate (pm2 set/save)"
-  changed "pm2: pm2-logrotate installed"
+  if [[ $PH_SYSTEMD == 1 ]] && ! systemctl is-enabled --quiet logrotate.timer; then
+    systemctl enable --now --quiet logrotate.timer || die "cannot enable logrotate.timer: the PM2 logs would grow unbounded"
+    changed "logrotate.timer enabled"
+  fi
 }

@@ -35,18 +35,120 @@ certbot_dirs() {
   printf '%s\n' --config-dir "$PH_LE_DIR" --work-dir "$PH_LE_WORK_DIR" --logs-dir "$PH_LE_LOGS_DIR"
 }
 
+# What a restore brings back: what certbot needs to serve and renew the
+# certificate, nothing it would run. The backup lives in a bucket the instance
+# itself can write, so a process that obtained the role could plant a
+# renewal-hooks/ script or a `post_hook = ...` line for certbot to run as root.
+PH_LE_RESTORE_TOPS='accounts archive live renewal'
+
+# The one hook a renewal config may name: ours, as request_certificate's
+# --deploy-hook stores it (certbot saves it in [renewalparams] as renew_hook).
+deploy_hook_line() { printf 'renew_hook = bash %s/certbot-deploy-hook.sh\n' "$PH_SCRIPTS"; }
+
+# Prints why one archive member may not be restored, nothing when it may.
+# TYPE is tar's (-: file, d: folder, l: symlink, h: hard link, c/b/p: devices, fifo).
+# restore_refusal NAME TYPE LINK_TARGET
+restore_refusal() {
+  local name=$1 type=$2 target=$3 rel top
+  [[ $name == /* ]] && { echo "an absolute path"; return 0; }
+  rel=${name#./}
+  [[ /$rel/ == */../* ]] && { echo "a '..' in the path"; return 0; }
+  top=${rel%%/*}
+  [[ " $PH_LE_RESTORE_TOPS " == *" $top "* ]] || { echo "not something certbot needs (only accounts/, archive/, live/, renewal/)"; return 0; }
+  case $type in
+    - | d) ;;
+    l)
+      # live/<lineage>/<file> -> ../../archive/<lineage>/<file>, nothing else.
+      local lineage=${rel#live/} file
+      lineage=${lineage%%/*}
+      file=${target#"../../archive/$lineage/"}
+      if [[ $rel != "live/$lineage/${rel##*/}" || $file == "$target" || $file == */* || $file == . || $file == .. || -z $file ]]; then
+        echo "a symlink to '$target' (only live/<name>/<file> -> ../../archive/<name>/<file>)"
+      fi
+      ;;
+    *) echo "not a regular file, folder or live/ symlink (tar type '$type')" ;;
+  esac
+}
+
+# Writes to OUT the member names of ARCHIVE that may be restored, logging each
+# refused one with its reason. Called from restore_certificate (set -e off).
+# restore_allowed_members ARCHIVE OUT
+restore_allowed_members() {
+  local archive=$1 out=$2 i name line reason target
+  local -a names lines
+  # -P: list names as stored (an absolute one must be seen, not silently stripped).
+  { tar -tzPf "$archive" >"$out.names" && tar --numeric-owner -tvzPf "$archive" >"$out.lines"; } 2>/dev/null \
+    || { echo "cannot list the archive"; return 1; }
+  mapfile -t names <"$out.names"
+  mapfile -t lines <"$out.lines"
+  ((${#names[@]} == ${#lines[@]})) || { echo "its listings disagree"; return 1; }
+  : >"$out" || return 1
+  for i in "${!names[@]}"; do
+    name=${names[$i]} line=${lines[$i]}
+    [[ $name == . || $name == ./ ]] && continue
+    target=""
+    [[ $line == l* ]] && target=${line#*" $name -> "}
+    reason=$(restore_refusal "$name" "${line:0:1}" "$target")
+    if [[ -n $reason ]]; then
+      log "restore: refused $name: $reason"
+      continue
+    fi
+    printf '%s\n' "$name" >>"$out" || return 1
+  done
+}
+
+# Removes every hook line of a restored renewal config and names ours instead.
+# restore_renewal_conf FILE
+restore_renewal_conf() {
+  local conf=$1 line ours placed=0
+  ours=$(deploy_hook_line)
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line =~ ^[[:space:]]*[A-Za-z_]*hook[[:space:]]*= ]]; then
+      [[ $line == "$ours" ]] || log "restore: refused renewal/${conf##*/} line '$line' (certbot would run it as root; only our deploy hook is kept)"
+      continue
+    fi
+    printf '%s\n' "$line"
+    if [[ $line =~ ^\[renewalparams\][[:space:]]*$ ]]; then printf '%s\n' "$ours"; placed=1; fi
+  done <"$conf" >"$conf.restored" || return 1
+  if ((placed == 0)); then printf '[renewalparams]\n%s\n' "$ours" >>"$conf.restored" || return 1; fi
+  mv -f "$conf.restored" "$conf"
+}
+
 # Returns 0 when a backup was restored, 1 when there is none (or it holds no
 # certificate for the domain). It is called as a condition, where set -e does
 # not hold: every step that can fail says so itself.
+#
+# The archive is unpacked into a temporary folder first, as root's files
+# (--no-same-owner), only the members restore_refusal allows (no absolute
+# names, no '..', only accounts/ archive/ live/ renewal/, regular files and
+# folders, live/ symlinks into ../../archive); every hook line of renewal/*.conf
+# is replaced by our deploy hook; then it is copied into $PH_LE_DIR.
 restore_certificate() {
-  local tmp
+  local tmp conf top why
   aws_cli s3 ls "$PH_BACKUP_URL" >/dev/null 2>&1 || return 1
   log "restoring $PH_LE_DIR from $PH_BACKUP_URL"
   tmp=$(mktemp -d) || die "cannot create a temporary folder to restore $PH_BACKUP_URL"
   aws_cli s3 cp --only-show-errors "$PH_BACKUP_URL" "$tmp/letsencrypt.tar.gz" || { rm -rf "$tmp"; die "cannot download $PH_BACKUP_URL"; }
+  why=$(restore_allowed_members "$tmp/letsencrypt.tar.gz" "$tmp/members") \
+    || { rm -rf "$tmp"; die "cannot read $PH_BACKUP_URL: ${why:-listing failed} (a damaged backup? delete it to request a new certificate)"; }
+  mkdir "$tmp/tree" || { rm -rf "$tmp"; die "cannot create a temporary folder to restore $PH_BACKUP_URL"; }
+  # --no-recursion: a folder member brings only itself, never a refused member below it.
+  tar -xzf "$tmp/letsencrypt.tar.gz" -C "$tmp/tree" --no-same-owner --no-recursion --no-wildcards -T "$tmp/members" \
+    || { rm -rf "$tmp"; die "cannot unpack $PH_BACKUP_URL (a damaged backup? delete it to request a new certificate)"; }
+  for conf in "$tmp/tree/renewal"/*; do
+    [[ -f $conf && ! -L $conf ]] || continue
+    restore_renewal_conf "$conf" || { rm -rf "$tmp"; die "cannot rewrite the hooks of renewal/${conf##*/}"; }
+  done
   { mkdir -p "$PH_LE_DIR" && chmod 0755 "$PH_LE_DIR"; } || { rm -rf "$tmp"; die "cannot create $PH_LE_DIR"; }
-  tar -xzf "$tmp/letsencrypt.tar.gz" -C "$PH_LE_DIR" \
-    || { rm -rf "$tmp"; die "cannot unpack $PH_BACKUP_URL into $PH_LE_DIR (a damaged backup? delete it to request a new certificate)"; }
+  for top in $PH_LE_RESTORE_TOPS; do
+    [[ -d $tmp/tree/$top ]] || continue
+    { cp -a "$tmp/tree/$top" "$PH_LE_DIR/" && chown -R root:root "$PH_LE_DIR/$top"; } \
+      || { rm -rf "$tmp"; die "cannot copy the restored $top/ into $PH_LE_DIR"; }
+  done
+  # certbot's own modes: keys and accounts for root only.
+  for top in accounts archive live; do
+    if [[ -d $PH_LE_DIR/$top ]]; then chmod 0700 "$PH_LE_DIR/$top" || { rm -rf "$tmp"; die "cannot chmod $PH_LE_DIR/$top"; }; fi
+  done
   rm -rf "$tmp"
   if ! have_certificate; then
     log "the backup holds no certificate for $PH_DOMAIN; a new one will be requested"
@@ -55,10 +157,17 @@ restore_certificate() {
   changed "$PH_LE_DIR (restored from backup)"
 }
 
+# Backs up what a restore takes back (the same allow-list), so that restoring
+# our own backup refuses nothing.
 backup_certificate() {
-  local tmp
+  local tmp top
+  local -a tops=()
+  for top in $PH_LE_RESTORE_TOPS; do
+    if [[ -d $PH_LE_DIR/$top ]]; then tops+=("$top"); fi
+  done
+  ((${#tops[@]} > 0)) || die "$PH_LE_DIR holds none of $PH_LE_RESTORE_TOPS: nothing to back up"
   tmp=$(mktemp -d) || die "cannot create a temporary folder for the certificate backup"
-  tar -czf "$tmp/letsencrypt.tar.gz" -C "$PH_LE_DIR" . || { rm -rf "$tmp"; die "cannot archive $PH_LE_DIR for the backup"; }
+  tar -czf "$tmp/letsencrypt.tar.gz" -C "$PH_LE_DIR" -- "${tops[@]}" || { rm -rf "$tmp"; die "cannot archive $PH_LE_DIR for the backup"; }
   aws_cli s3 cp --only-show-errors "$tmp/letsencrypt.tar.gz" "$PH_BACKUP_URL" || { rm -rf "$tmp"; die "cannot upload the certificate backup to $PH_BACKUP_URL"; }
   rm -rf "$tmp"
   log "backed up $PH_LE_DIR to $PH_BACKUP_URL"

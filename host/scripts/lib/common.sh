@@ -64,6 +64,8 @@ set_defaults() {
   : "${PH_NGINX_BIN:=nginx}"
   : "${PH_NGINX_ARGS:=}"                        # e.g. "-p DIR -c FILE" for a private nginx
   : "${PH_NGINX_PID:=/run/nginx.pid}"
+  : "${PH_NGINX_MAIN_CONF:=/etc/nginx/nginx.conf}"  # the distribution's; its default server is taken over
+  : "${PH_NGINX_DEFAULT_D:=/etc/nginx/default.d}"     # inside the distribution's catch-all server
   : "${PH_NGINX_CONF_DIR:=/etc/nginx/conf.d}"
   : "${PH_NGINX_SITE:=$PH_NGINX_CONF_DIR/provider.conf}"
   : "${PH_NGINX_SHARE:=/etc/nginx/provider-host}" # snippets/ and errors/ from the bundle
@@ -90,11 +92,11 @@ set_defaults() {
   : "${PH_SYSTEMD_DIR:=/etc/systemd/system}"
   : "${PH_TMPFILES_DIR:=/etc/tmpfiles.d}"
   : "${PH_NODE:=node}"
-  : "${PH_PM2:=pm2}"
+  : "${PH_PM2:=$PH_PREFIX/runtime/node_modules/.bin/pm2}" # pinned: host/runtime, installed by bootstrap.sh
   : "${PH_PM2_HOME:=$PH_USER_HOME/.pm2}"
   : "${PH_APP_NAME:=provider}"
   : "${PH_AWS:=aws}"
-  : "${PH_PM2_LOGROTATE:=1}"                    # install the pm2-logrotate module (from npm)
+  : "${PH_LOGROTATE_DIR:=/etc/logrotate.d}"     # the PM2 logs' rotation (logrotate, not a PM2 module)
   : "${PH_WAIT_SOCKET_SECONDS:=60}"
 
   load_host_settings

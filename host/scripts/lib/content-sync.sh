@@ -54,8 +54,9 @@ prune_trees() {
   done
 }
 
-# Records a change when the datasets or the public files changed.
+# Records a change when the datasets or the public files changed. The datasets are
+# published releases (release-sync.sh), not a folder of the bucket.
 sync_content() {
-  sync_tree shared_data "$PH_DATA_PREFIX"
+  sync_release
   sync_tree public "$PH_PUBLIC_PREFIX"
 }

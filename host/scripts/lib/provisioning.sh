@@ -14,6 +14,8 @@ lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$lib/secrets.sh"
 # shellcheck source=content-sync.sh
 . "$lib/content-sync.sh"
+# shellcheck source=release-sync.sh
+. "$lib/release-sync.sh"
 # shellcheck source=nginx-site.sh
 . "$lib/nginx-site.sh"
 # shellcheck source=certificate.sh
@@ -22,4 +24,6 @@ lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$lib/app.sh"
 # shellcheck source=renewal.sh
 . "$lib/renewal.sh"
+# shellcheck source=metadata-guard.sh
+. "$lib/metadata-guard.sh"
 unset lib
