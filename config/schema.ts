@@ -257,7 +257,7 @@ const localPath = z.string().min(1, { error: (i) => `${show(i.input)} is an empt
 const content = z
   .strictObject({
     trustBundleFile: localPath.describe("PEM file of the trust framework's CA chain that client certificates must chain to (certificates only)."),
-    datasetsDir: localPath.describe('Local folder of datasets (`<name>.csv`), published to S3 `shared_data/`.'),
+    datasetsDir: localPath.describe('Local folder of datasets (`<name>.csv`) this environment starts from: checked at synthesis, published with `provider-host publish <folder> --env <name>` (not by Terraform).'),
     publicDir: localPath.optional().describe('Local folder of static files, published to S3 `public/`. Optional.'),
   })
   .describe('Local files the stack publishes. Paths are relative to the config file.');

@@ -417,6 +417,53 @@ describe('a replaced instance', () => {
   });
 });
 
+describe('hardening through the replica nginx', () => {
+  const securityHeaders = (response: Awaited<ReturnType<typeof mtlsRequest>>) =>
+    response.ok ? [response.headers['strict-transport-security'], response.headers['x-content-type-options']] : response.error;
+
+  it('HSTS and nosniff on every kind of answer: a dataset, a public file, the app refusing, nginx refusing, nginx 404', async () => {
+    const { replica, pki, siteCaPem } = provider;
+    const noCert = await mtlsRequest({ port: replica.httpsPort, path: `/${DATASET}`, ca: siteCaPem, servername: replica.domain });
+    const answers = {
+      dataset: await get(`/${DATASET}`),
+      publicFile: await get('/robots.txt', { headers: {} }),
+      appRefusal: await get(`/${DATASET}`, { headers: {} }),
+      noCertificate: noCert,
+      nginx404: await get('/_datasets/x.csv'),
+    };
+    const expected = ['max-age=31536000', 'nosniff'];
+    expect(Object.fromEntries(Object.entries(answers).map(([kind, response]) => [kind, securityHeaders(response)]))).toEqual(
+      Object.fromEntries(Object.keys(answers).map((kind) => [kind, expected])),
+    );
+    expect(answers.noCertificate.ok && answers.noCertificate.status).toBe(400);
+    expect(answers.appRefusal.ok && answers.appRefusal.status).toBe(401);
+    void pki;
+  });
+
+  it('a burst over the per-certificate limit gets a JSON 429 with the security headers, logged; the limit back up, reads pass', async () => {
+    const { replica } = provider;
+    replica.setEnv('PH_RATE_LIMIT_PER_CLIENT', '2');
+    replica.setEnv('PH_RATE_LIMIT_BURST', '2');
+    try {
+      const update = await replica.runHostScript('update');
+      expect(update.code).toBe(0);
+      const burst = await Promise.all(Array.from({ length: 30 }, () => get(`/${DATASET}`)));
+      const refused = burst.filter((r) => r.ok && r.status === 429);
+      expect(refused.length).toBeGreaterThan(0);
+      const first = refused[0]!;
+      expect(first.ok && JSON.parse(first.body.toString()).error).toBe('too_many_requests');
+      expect(securityHeaders(first)).toEqual(['max-age=31536000', 'nosniff']);
+      const accessLog = replica.path('var', 'log', 'nginx', 'access.json.log');
+      await waitFor('a 429 in the access log', () => (readFileSync(accessLog, 'utf8').includes('"status":429') ? true : undefined), 5000, 50);
+    } finally {
+      replica.setEnv('PH_RATE_LIMIT_PER_CLIENT', '500');
+      replica.setEnv('PH_RATE_LIMIT_BURST', '1000');
+      expect((await replica.runHostScript('update')).code).toBe(0);
+    }
+    expectStatus(await get(`/${DATASET}`), 200);
+  });
+});
+
 describe('logs', () => {
   function filesUnder(dir: string): string[] {
     if (!existsSync(dir)) return [];
