@@ -227,3 +227,26 @@ nginx_ensure_running() {
     nginx_running || nginx_apply
   fi
 }
+
+# install_timer NAME LABEL RENDERED_SERVICE CONSEQUENCE — installs NAME.service (rendered)
+# and NAME.timer (from the bundle), reloads systemd when a unit changed and enables the
+# timer once; LABEL and CONSEQUENCE name them in messages. Records a change when a unit
+# changed or the timer was enabled.
+install_timer() {
+  local name=$1 label=$2 service=$3 consequence=$4 units_changed=0
+  ensure_dir "$PH_SYSTEMD_DIR" 0755 root:root
+  track units_changed install_file "$service" "$PH_SYSTEMD_DIR/$name.service" 0644 root:root
+  track units_changed install_file "$PH_CURRENT/host/systemd/$name.timer" "$PH_SYSTEMD_DIR/$name.timer" 0644 root:root
+  if [[ $PH_SYSTEMD != 1 ]]; then
+    log "no systemd (PH_SYSTEMD=$PH_SYSTEMD): $label units written, not enabled"
+    return 0
+  fi
+  if ((units_changed == 1)); then
+    systemctl daemon-reload || die "systemctl daemon-reload failed; the $label units in $PH_SYSTEMD_DIR are not loaded"
+  fi
+  if ! systemctl is-enabled --quiet "$name.timer"; then
+    systemctl enable --now --quiet "$name.timer" \
+      || die "cannot enable $name.timer: $consequence; see: systemctl status $name.timer"
+    changed "$name.timer enabled"
+  fi
+}

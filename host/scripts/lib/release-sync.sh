@@ -174,23 +174,9 @@ release_sync_locked() {
 # The timer that picks releases up without a deploy. Records a change when a unit
 # changed or the timer was enabled.
 install_release_timer() {
-  local units_changed=0
   ensure_dir "$PH_SYSTEMD_DIR" 0755 root:root
   host_render template "$PH_CURRENT/host/systemd/provider-host-release.service.tmpl" \
     "ph_etc=$PH_ETC" "script=$PH_PREFIX/current/host/scripts/release-sync.sh" \
     >"$PH_STATE/release.service.rendered" || die "cannot render the release service (above)"
-  track units_changed install_file "$PH_STATE/release.service.rendered" "$PH_SYSTEMD_DIR/provider-host-release.service" 0644 root:root
-  track units_changed install_file "$PH_CURRENT/host/systemd/provider-host-release.timer" "$PH_SYSTEMD_DIR/provider-host-release.timer" 0644 root:root
-  if [[ $PH_SYSTEMD != 1 ]]; then
-    log "no systemd (PH_SYSTEMD=$PH_SYSTEMD): release units written, not enabled"
-    return 0
-  fi
-  if ((units_changed == 1)); then
-    systemctl daemon-reload || die "systemctl daemon-reload failed; the release units in $PH_SYSTEMD_DIR are not loaded"
-  fi
-  if ! systemctl is-enabled --quiet provider-host-release.timer; then
-    systemctl enable --now --quiet provider-host-release.timer \
-      || die "cannot enable provider-host-release.timer: published releases would not be picked up; see: systemctl status provider-host-release.timer"
-    changed "provider-host-release.timer enabled"
-  fi
+  install_timer provider-host-release release "$PH_STATE/release.service.rendered" "published releases would not be picked up"
 }

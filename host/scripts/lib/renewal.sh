@@ -7,24 +7,11 @@
 
 # Records a change when a unit changed or the timer was enabled.
 install_renewal_timer() {
-  local units_changed=0 certbot_path
+  local certbot_path
   certbot_path=$(command -v "$PH_CERTBOT") || die "certbot not found"
   ensure_dir "$PH_SYSTEMD_DIR" 0755 root:root
   host_render template "$PH_CURRENT/host/systemd/provider-certbot-renew.service.tmpl" \
     "certbot=$certbot_path" "ph_etc=$PH_ETC" "le_dir=$PH_LE_DIR" "le_work_dir=$PH_LE_WORK_DIR" "le_logs_dir=$PH_LE_LOGS_DIR" \
     >"$PH_STATE/renew.service.rendered" || die "cannot render the renewal service (above)"
-  track units_changed install_file "$PH_STATE/renew.service.rendered" "$PH_SYSTEMD_DIR/provider-certbot-renew.service" 0644 root:root
-  track units_changed install_file "$PH_CURRENT/host/systemd/provider-certbot-renew.timer" "$PH_SYSTEMD_DIR/provider-certbot-renew.timer" 0644 root:root
-  if [[ $PH_SYSTEMD != 1 ]]; then
-    log "no systemd (PH_SYSTEMD=$PH_SYSTEMD): renewal units written, not enabled"
-    return 0
-  fi
-  if ((units_changed == 1)); then
-    systemctl daemon-reload || die "systemctl daemon-reload failed; the renewal units in $PH_SYSTEMD_DIR are not loaded"
-  fi
-  if ! systemctl is-enabled --quiet provider-certbot-renew.timer; then
-    systemctl enable --now --quiet provider-certbot-renew.timer \
-      || die "cannot enable provider-certbot-renew.timer: certificates would not renew; see: systemctl status provider-certbot-renew.timer"
-    changed "provider-certbot-renew.timer enabled"
-  fi
+  install_timer provider-certbot-renew renewal "$PH_STATE/renew.service.rendered" "certificates would not renew"
 }
