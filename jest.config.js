@@ -4,5 +4,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', {}] },
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/cdktf.out/', '\\.e2e\\.test\\.ts$'],
+  // dist/ holds built copies (the host bundle's package.json among them): never modules of the tests.
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
   testTimeout: 30000,
 };

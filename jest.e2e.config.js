@@ -8,5 +8,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', {}] },
   testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // dist/ holds built copies (the host bundle's package.json among them): never modules of the tests.
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
   testTimeout: 300000,
 };
