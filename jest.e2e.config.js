@@ -10,5 +10,7 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   // dist/ holds built copies (the host bundle's package.json among them): never modules of the tests.
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  // jose is ES modules only (testing/jest/jose.js says how the tests load it).
+  moduleNameMapper: { '^jose$': '<rootDir>/testing/jest/jose.js' },
   testTimeout: 300000,
 };

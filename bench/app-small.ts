@@ -119,7 +119,8 @@ async function main(): Promise<number> {
       const out = openSync(join(dir, 'app.log'), 'w');
       const profileDir = join(ROOT, '.bench');
       if (PROFILE) mkdirSync(profileDir, { recursive: true });
-      const flags = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      // BENCH_NODE_FLAGS: e.g. --lite-mode (what the host's ecosystem file passes), to compare.
+      const flags = [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
       app = spawn(process.execPath, [...flags, MAIN, '--config', config], { stdio: ['ignore', out, 'inherit', 'ipc'] });
       closeSync(out);
       await once(app, 'message');

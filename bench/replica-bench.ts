@@ -81,7 +81,8 @@ async function main(): Promise<void> {
 
   // The bench measures throughput from one certificate and one address, far above the
   // production rate limits (docs/host.md, Hardening): lift them for this replica only.
-  for (const name of ['PH_RATE_LIMIT_PER_CLIENT', 'PH_RATE_LIMIT_PER_ADDRESS', 'PH_RATE_LIMIT_BURST', 'PH_CONN_LIMIT_PER_ADDRESS']) process.env[name] ??= '100000';
+  for (const name of ['PH_RATE_LIMIT_PER_CLIENT', 'PH_RATE_LIMIT_PER_ADDRESS', 'PH_RATE_LIMIT_BURST']) process.env[name] ??= '100000';
+  process.env.PH_CONN_LIMIT_PER_ADDRESS ??= '65535';
   process.stderr.write('starting the replica (setup.sh, pebble, certbot, nginx, PM2, authz)…\n');
   let provider: ProviderReplica | undefined;
   try {

@@ -19,6 +19,7 @@ describe('loadEnvironment', () => {
     hostedZone: { id: 'Z0123456789ABCDEFGHIJ' },
     acme: { email: 'ops@example.org' },
     oauth: { clientId: 'client-1', scope: 'energydata' },
+    revocation: { crlUrls: ['http://crl.example.org/root.crl'] },
     content: { trustBundleFile: path.join(EXAMPLES, 'trust-bundle.example.pem'), datasetsDir: path.join(EXAMPLES, 'shared_data'), ...content },
   });
   const write = (name: string, text: string): string => {

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { environmentSchema, type ParsedEnvironment } from './schema';
+import { uncoveredCas } from './revocation-sources';
 
 export interface ContentPaths {
   /** Absolute path of the client-CA trust bundle (PEM, certificates only). */
@@ -99,6 +100,7 @@ export function parseEnvironment(raw: unknown, file: string): EnvironmentConfig 
     ...(content.publicDir !== undefined ? { publicDir: path.resolve(base, content.publicDir) } : {}),
   };
   const problems = checkContent(resolved);
+  if (problems.length === 0) problems.push(...checkRevocationSources(rest.revocation, resolved.trustBundleFile));
   if (problems.length > 0) throw new EnvironmentError(file, problems);
   return { ...rest, content: resolved, sourceFile: path.resolve(file) };
 }
@@ -123,6 +125,17 @@ function checkContent(content: ContentPaths): string[] {
     problems.push(`content.publicDir: ${JSON.stringify(content.publicDir)} is not a folder; give a folder of static files or omit the field`);
   }
   return problems;
+}
+
+/** With revocation on and no CRL URL given, every CA of the bundle needs a distribution point naming its CRL. */
+function checkRevocationSources(revocation: ParsedEnvironment['revocation'], bundleFile: string): string[] {
+  if (!revocation.enabled || revocation.crlUrls.length > 0) return [];
+  const uncovered = uncoveredCas(fs.readFileSync(bundleFile, 'utf8'), revocation.fromTrustBundle);
+  if (uncovered.length === 0) return [];
+  return [
+    `revocation.crlUrls: no CRL source for ${uncovered.map((s) => JSON.stringify(s)).join(', ')} (no certificate in content.trustBundleFile names ${uncovered.length > 1 ? 'their' : 'its'} CRL); ` +
+      "list each CA's CRL URL in revocation.crlUrls, or set revocation.enabled: false (revoked certificates are then accepted)",
+  ];
 }
 
 function isFile(p: string): boolean {

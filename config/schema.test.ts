@@ -17,6 +17,7 @@ function doc(): Record<string, any> {
     hostedZone: { name: 'energydata.org.uk' },
     acme: { email: 'ops@example.org' },
     oauth: { clientId: 'client-1', scope: 'energydata' },
+    revocation: { crlUrls: ['http://crl.example.org/root.crl'] },
     content: { trustBundleFile: '../examples/trust-bundle.example.pem', datasetsDir: '../examples/shared_data' },
   };
 }

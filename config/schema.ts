@@ -15,6 +15,7 @@ import { architectureOfInstanceType, type Architecture } from './instance-archit
 import { closestInstanceTypes, knownInstanceTypes } from './instance-types';
 import { STRICTEST_TAG_RULE, TAG_CHARSET_TEXT, tagKeyProblems, tagValueProblems } from '../stacks/lib/aws-tag-rules';
 import { DEFAULT_PATCH_SCHEDULE, iamRoleArnProblem, ssmScheduleProblem } from '../stacks/lib/aws-name-rules';
+import { operationsSchema } from './operations-schema';
 
 export { DEFAULT_DOMAIN, DEFAULT_ISSUER };
 export const DEFAULT_INSTANCE_TYPE = 't4g.small';
@@ -28,10 +29,8 @@ export const defaultSsmPrefix = (name: string): string => `/provider-host/${name
 export const defaultSecretParameter = (ssmPrefix: string, field: 'tlsCertParameter' | 'tlsKeyParameter'): string =>
   `${ssmPrefix}/${field === 'tlsCertParameter' ? 'transport-cert' : 'transport-key'}`;
 
-const NAME_RE = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
-const name = z
-  .string()
-  .regex(NAME_RE, { error: (i) => `${show(i.input)} is not a valid name: use 2-24 lower-case letters, digits and hyphens, starting with a letter` });
+// One rule with the host contract's `environment` (the metrics' Environment dimension).
+const name = rule.environmentName;
 
 const WORLD_CIDRS = new Set(['0.0.0.0/0', '::/0']);
 const cidr = z
@@ -231,6 +230,33 @@ const patching = z
   .default({ schedule: DEFAULT_PATCH_SCHEDULE, rebootOption: 'RebootIfNeeded' })
   .describe('Scheduled operating-system patching (SSM Patch Manager).');
 
+const revocation = z
+  .strictObject({
+    enabled: rule.bool
+      .default(HOST_SETTINGS.revocation.default)
+      .describe(
+        'nginx checks every client certificate against its CA\'s CRL (ssl_crl) and refuses a revoked one. Fail closed: a CA whose CRL the host has not got, or whose CRL has expired, has its clients refused (the status warns `crlWarnHours` before). false: no CRL is checked; the deny list (`provider-host revoke`) still holds.',
+      ),
+    crlUrls: z
+      .array(rule.crlUrl, { error: (i) => `${show(i.input)} is not a list; use e.g. ["http://crl.example.org/issuer.crl"]` })
+      .max(20, { error: 'at most 20 CRL URLs' })
+      .default([])
+      .describe(
+        "CRLs to fetch, http(s) URLs: one for each CA of the trust bundle whose CRL no certificate in the bundle names (a CA's own certificate names its parent's CRL, so the issuing CA's is usually needed here). Checked at synthesis when empty: every CA must then be covered by the bundle's distribution points.",
+      ),
+    fromTrustBundle: rule.bool
+      .default(HOST_SETTINGS.crlFromBundle.default)
+      .describe('Also fetch the CRL distribution points named in the trust bundle\'s certificates.'),
+    refreshMinutes: rule.crlRefreshMinutes
+      .default(HOST_SETTINGS.crlRefreshMinutes.default)
+      .describe('How often the host fetches the CRLs (a systemd timer); a CA\'s revocation reaches nginx within this.'),
+    warnHours: rule.crlWarnHours
+      .default(HOST_SETTINGS.crlWarnHours.default)
+      .describe("The host's revocation status turns to warning this many hours before a CRL's nextUpdate (the alarm reads it)."),
+  })
+  .prefault({})
+  .describe('Revocation of client certificates: CRLs on a timer, and the operator\'s deny list (docs/host.md "Revocation").');
+
 const oauth = z
   .strictObject({
     issuer: httpsUrl.default(DEFAULT_ISSUER).describe('Authorization server issuer URL; its discovery document gives the introspection endpoint.'),
@@ -384,8 +410,10 @@ export const environmentSchema = z
     security,
     patching,
     content,
+    revocation,
     app,
     storage,
+    operations: operationsSchema.prefault({}),
     ssmPrefix: ssmName.optional().describe('Prefix of the SSM parameters (`<ssmPrefix>/host-config`, default secret names). Default: `/provider-host/<name>`. Unique per region among the environments.'),
     backend,
   })

@@ -17,4 +17,9 @@ export const BUCKET_LAYOUT = {
    * the instance role may write this key only (contract/bucket-layout.test.ts checks both agree).
    */
   letsencryptBackupKey: `${LETSENCRYPT}letsencrypt.tar.gz`,
+  revocation: 'revocation/',
+  /** The operator's deny list (contract/deny-list.ts): written by `provider-host revoke`, read by the host. */
+  denyListKey: 'revocation/deny-list.json',
+  /** The host's revocation status (CRLs installed, hours to nextUpdate, last error): written by the host. */
+  revocationStatusKey: 'host-status/revocation.json',
 } as const;

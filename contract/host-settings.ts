@@ -39,6 +39,7 @@ const setting = <const S extends Setting<z.ZodType>>(s: S): S => s;
 export const HOST_SETTINGS = {
   domain: setting({ env: 'PH_DOMAIN', rule: rule.fqdn, kind: 'string', description: 'The name the provider serves and certbot asks a certificate for.' }),
   region: setting({ env: 'PH_REGION', rule: rule.region, kind: 'string', description: 'AWS region of the bucket and the parameters.' }),
+  environment: setting({ env: 'PH_ENVIRONMENT', rule: rule.environmentName, kind: 'string', optional: true, description: "The environment's name: the Environment dimension of the host's metrics and its log groups. Empty (a host config older than operations): no metrics published, no log shipping." }),
   bucket: setting({ env: 'PH_BUCKET', rule: rule.bucketName, kind: 'string', description: 'The data bucket (known at apply time).' }),
   bundleKey: setting({ env: 'PH_BUNDLE_KEY', rule: rule.s3Key, kind: 'string', description: 'S3 key of the host bundle, bundles/<hash>.zip.' }),
   trustBundleKey: setting({ env: 'PH_TRUST_BUNDLE_KEY', rule: rule.s3Key, kind: 'string', default: BUCKET_LAYOUT.trustBundleKey, description: "S3 key of the client-CA trust bundle nginx trusts." }),
@@ -75,6 +76,17 @@ export const HOST_SETTINGS = {
     env: 'PH_CONN_LIMIT_PER_ADDRESS', rule: rule.connectionLimit, kind: 'number', default: 64,
     description: 'Connections (HTTP/2: requests in progress) nginx keeps open for one IP address at once (limit_conn).',
   }),
+  // Revocation (docs/host.md "Revocation"): CRLs fetched on a timer and handed to nginx
+  // (ssl_crl), and the operator's deny list from the bucket.
+  revocation: setting({
+    env: 'PH_REVOCATION', rule: rule.bool, kind: 'boolean', default: true,
+    description: 'nginx checks client certificates against the CRLs (fail closed: no CRL for an issuer, or an expired one, refuses its clients).',
+  }),
+  crlUrls: setting({ env: 'PH_CRL_URLS', rule: rule.crlUrlList, kind: 'string', optional: true, description: 'CRL URLs fetched besides the trust bundle\'s distribution points (comma-separated).' }),
+  crlFromBundle: setting({ env: 'PH_CRL_FROM_BUNDLE', rule: rule.bool, kind: 'boolean', default: true, description: 'Also fetch the CRL distribution points named in the trust bundle\'s CA certificates.' }),
+  crlRefreshMinutes: setting({ env: 'PH_CRL_REFRESH_MINUTES', rule: rule.crlRefreshMinutes, kind: 'number', default: 15, description: 'How often the host fetches the CRLs.' }),
+  crlWarnHours: setting({ env: 'PH_CRL_WARN_HOURS', rule: rule.crlWarnHours, kind: 'number', default: 24, description: 'The revocation status warns this many hours before a CRL\'s nextUpdate.' }),
+  denyListKey: setting({ env: 'PH_DENY_LIST_KEY', rule: rule.s3Key, kind: 'string', default: BUCKET_LAYOUT.denyListKey, description: 'S3 key of the operator\'s deny list (provider-host revoke).' }),
   dnsWaitSeconds: setting({ env: 'PH_DNS_WAIT_SECONDS', rule: rule.seconds(86400), kind: 'number', default: HOST_TIMING.dnsWaitSeconds, description: 'Bound of the wait for DNS before certbot.' }),
   hostConfigParam: setting({ env: 'PH_HOST_CONFIG_PARAM', rule: rule.ssmName, kind: 'string', description: 'This parameter (the bootstrap re-reads it on every deploy).' }),
   // Host-local: not written by the stack; the replica and development set them.

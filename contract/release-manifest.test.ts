@@ -16,6 +16,14 @@ describe('the release manifest', () => {
     expect(() => parseReleaseManifest(JSON.stringify({ ...manifest, policy: { datasets: { carbon: { scopes: ['bad scope'] } } } }))).toThrow(ReleaseFormatError);
   });
 
+  it('carries the ib1 fields of the policy, and refuses a dataset whose access and sensitivity disagree, naming it', () => {
+    const role = 'https://registry.core.trust.ib1.org/scheme/electricity/role/report-provider';
+    const licence = 'https://registry.core.trust.ib1.org/scheme/electricity/license/voltage-reporting/1.4';
+    const policy = { datasets: { carbon: { roles: [role], licence, sensitivity: 'IB1-SA', title: 'Carbon' }, open: { access: 'open', sensitivity: 'IB1-O' } } };
+    expect(parseReleaseManifest(JSON.stringify({ ...manifest, policy })).policy).toEqual(policy);
+    expect(() => parseReleaseManifest(JSON.stringify({ ...manifest, policy: { datasets: { carbon: { access: 'open', sensitivity: 'IB1-SA' } } } }))).toThrow('policy.datasets.carbon.sensitivity: an open dataset is IB1-O');
+  });
+
   it.each([
     ['a bad hash', { files: [{ name: 'a.csv', size: 1, sha256: 'ABC' }] }, 'files.0.sha256: must be a lower-case hex SHA-256'],
     ['a path escaping the tree', { files: [{ name: '../etc/passwd', size: 1, sha256: SHA }] }, 'files.0.name: must be path segments'],

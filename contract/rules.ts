@@ -86,8 +86,8 @@ export const count = (unit: string, min: number, max: number) =>
 export const requestRate = count('requests per second', 1, 100000);
 /** nginx limit_req burst: requests above the rate answered at once before 429s (0: none). */
 export const requestBurst = count('requests', 0, 100000);
-/** nginx limit_conn: connections (HTTP/2: concurrent requests) open at once from one address. */
-export const connectionLimit = count('connections', 1, 100000);
+/** nginx limit_conn: connections (HTTP/2: concurrent requests) open at once from one address (nginx refuses 65536 and more). */
+export const connectionLimit = count('connections', 1, 65535);
 
 /** An S3 key prefix: no leading "/", ending in "/". */
 export const s3Prefix = z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/, {
@@ -99,7 +99,34 @@ export const s3Key = z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, {
   error: (i) => `${show(i.input)} is not an S3 object key; use e.g. "trust/client-ca-bundle.pem"`,
 });
 
+/**
+ * An environment's name (the environment file's `name`): it names the stack, prefixes its
+ * resources and is the `Environment` dimension of the metrics the host publishes.
+ */
+export const ENVIRONMENT_NAME_RE = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+export const environmentName = z.string().regex(ENVIRONMENT_NAME_RE, {
+  error: (i) => `${show(i.input)} is not a valid name: use 2-24 lower-case letters, digits and hyphens, starting with a letter`,
+});
+
 /** An S3 bucket name (3-63 lower-case letters, digits, "." and "-"). */
 export const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
   error: (i) => `${show(i.input)} is not an S3 bucket name; use 3-63 lower-case letters, digits, "." and "-"`,
 });
+
+/**
+ * Where a CRL is published: http or https (CRLs are signed, and CAs commonly publish them
+ * over plain http, RFC 5280 §4.2.1.13), no query or fragment, shell-safe.
+ */
+export const CRL_URL_RE = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/;
+export const crlUrl = z.string().regex(CRL_URL_RE, {
+  error: (i) => `${show(i.input)} is not an http(s) CRL URL without query or fragment; use e.g. "http://crl.example.org/issuer.crl"`,
+});
+/** The host contract's form of a list of CRL URLs: comma-separated (shell-safe). */
+export const crlUrlList = z.string().refine((v) => v.split(',').every((u) => CRL_URL_RE.test(u)), {
+  error: (i) => `${show(i.input)} is not a comma-separated list of http(s) CRL URLs`,
+});
+
+/** How often the host fetches the CRLs, in minutes. */
+export const crlRefreshMinutes = count('minutes', 1, 1440);
+/** Hours before a CRL's nextUpdate from which the host's revocation status warns. */
+export const crlWarnHours = count('hours', 1, 720);

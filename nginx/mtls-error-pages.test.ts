@@ -26,6 +26,7 @@ import { secondLoopbackListen } from '../testing/replica/loopback';
 import { mtlsRequest, type MtlsRequestOptions } from '../testing/replica/mtls-request';
 import { createNginxPrefix, startNginx, stopNginx } from '../testing/replica/nginx-process';
 import { nginxSourceDir, renderMtlsSite } from './sites';
+import { writeRevocationNginxFiles } from './revocation';
 
 const TEST_READ_TIMEOUT_S = 1;
 const PROXY_TRIES = 3;
@@ -113,6 +114,7 @@ beforeAll(async () => {
       appSocket: socket,
       datasetsDir: join(dir, 'data'),
       authzCacheDir: join(dir, 'authz-cache'),
+      revocationDir: writeRevocationNginxFiles(join(dir, 'revocation')),
     }),
   );
   nginxPid = startNginx(prefix);

@@ -33,6 +33,7 @@ import { freePort } from '../lib/ports';
 import { createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../testing/pki';
 import { createNginxPrefix, NGINX_BIN, startNginx, stopNginx, testNginxConfig, type NginxPrefix } from '../testing/replica/nginx-process';
 import { nginxSourceDir, renderBootstrapSite, renderMtlsSite, TAKE_OVER_DEFAULT_SERVER_SED, type MtlsSiteValues } from './sites';
+import { writeRevocationNginxFiles } from './revocation';
 
 const HSTS = 'max-age=31536000';
 const CSV = 'ts,value\n2026-01-01T00:00:00Z,1\n';
@@ -135,6 +136,7 @@ async function siteValues(root: string, httpsPort: number, httpPort: number, soc
     appSocket: socket,
     datasetsDir: join(root, 'data'),
     authzCacheDir: join(root, 'authz-cache'),
+    revocationDir: writeRevocationNginxFiles(join(root, 'revocation')),
   };
 }
 

@@ -15,6 +15,7 @@ import { secondLoopbackListen } from '../testing/replica/loopback';
 import { mtlsRequest, type MtlsRequestOptions } from '../testing/replica/mtls-request';
 import { createNginxPrefix, startNginx, stopNginx } from '../testing/replica/nginx-process';
 import { nginxSourceDir, renderMtlsSite } from './sites';
+import { writeRevocationNginxFiles } from './revocation';
 
 const DAY = 24 * 3600 * 1000;
 const SMALL_CSV = 'ts,value\n2026-01-01T00:00:00Z,1\n';
@@ -112,6 +113,7 @@ beforeAll(async () => {
       appSocket: socket,
       datasetsDir: join(dir, 'data'),
       authzCacheDir: join(dir, 'authz-cache'),
+      revocationDir: writeRevocationNginxFiles(join(dir, 'revocation')),
     }),
   );
   nginxPid = startNginx(prefix);
@@ -300,6 +302,21 @@ describe('mTLS site', () => {
     expect(response.ok && JSON.parse(response.body.toString()).error).toBe('invalid_client');
     expect(response.ok && response.headers['x-fapi-interaction-id']).toBe('no-cert-1');
     expect(seenByApp.length).toBe(before);
+  });
+
+  it('without a client certificate answers /ping only (the health check), passing no client certificate header, and refuses every dataset, route and file', async () => {
+    const before = seenByApp.length;
+    const ping = await get('/ping', { cert: undefined, key: undefined, headers: { 'X-OE-CLIENT-CERT': 'forged' } });
+    expect(ping.ok && ping.status).toBe(200);
+    expect(seenByApp.length).toBe(before + 1);
+    const seen = seenByApp[seenByApp.length - 1]!;
+    expect(JSON.stringify(seen)).not.toContain('forged');
+    for (const path of ['/meters', '/datasets', '/PING', '/ping.csv', '/ping?x=1', '/static.csv', '/_datasets/small.csv']) {
+      const response = await get(path, { cert: undefined, key: undefined });
+      // /ping?x=1 is /ping; the internal locations answer 404 to anyone from outside.
+      const expected = path === '/ping?x=1' ? 200 : path.startsWith('/_datasets/') ? 404 : 400;
+      expect({ path, status: response.ok && response.status }).toEqual({ path, status: expected });
+    }
   });
 
   it('refuses a certificate from a CA outside the trust bundle', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createRootCa, issueServerCert } from '../testing/pki';
 import { createNginxPrefix, testNginxConfig, type NginxPrefix } from '../testing/replica/nginx-process';
 import { nginxSourceDir, renderBootstrapSite, renderMtlsSite, type MtlsSiteValues } from './sites';
+import { writeRevocationNginxFiles } from './revocation';
 
 let dir: string;
 let nginx: NginxPrefix;
@@ -37,6 +38,7 @@ beforeAll(() => {
     appSocket: '/run/provider/provider.sock',
     datasetsDir: join(dir, 'data'),
     authzCacheDir: join(dir, 'authz-cache'),
+    revocationDir: writeRevocationNginxFiles(join(dir, 'revocation')),
   };
 });
 
@@ -66,7 +68,9 @@ describe('nginx -t', () => {
 describe('rendered mTLS site', () => {
   it('verifies clients against the configured bundle only, through intermediates', () => {
     const site = renderMtlsSite(values);
-    expect(site).toMatch(/^\s*ssl_verify_client on;$/m);
+    expect(site).toMatch(/^\s*ssl_verify_client optional;$/m);
+    // none sent: refused for all but /ping (mtls-site.test.ts tries it)
+    expect(site).toMatch(/"~\^NONE \/ping\$" "";/);
     expect(site).toContain(`ssl_client_certificate ${values.clientCa};`);
     expect(site).not.toMatch(/ca-certificates|ca-bundle\.crt|\/etc\/ssl\/certs/);
     expect(Number(/ssl_verify_depth (\d+);/.exec(site)?.[1])).toBeGreaterThanOrEqual(2);

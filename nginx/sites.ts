@@ -80,6 +80,11 @@ export interface MtlsSiteValues extends BootstrapSiteValues {
   readonly rateLimitBurst?: number;
   /** Connections (HTTP/2: requests in progress) open at once from one IP address. @default the contract's `connLimitPerAddress` */
   readonly connLimitPerAddress?: number;
+  /**
+   * The folder of the revocation files the site includes (nginx/revocation.ts:
+   * revocation-http.conf, revocation-server.conf); both must exist before `nginx -t`.
+   */
+  readonly revocationDir: string;
 }
 
 /** The `nginx/` source folder, whether running from source (ts-jest) or from `dist/`. */
@@ -113,6 +118,7 @@ export function renderMtlsSite(values: MtlsSiteValues, templatesDir = join(nginx
     rate_limit_per_address: String(values.rateLimitPerAddress ?? HOST_SETTINGS.rateLimitPerAddress.default),
     rate_limit_burst: String(values.rateLimitBurst ?? HOST_SETTINGS.rateLimitBurst.default),
     conn_limit_per_address: String(values.connLimitPerAddress ?? HOST_SETTINGS.connLimitPerAddress.default),
+    revocation_dir: values.revocationDir,
   });
 }
 

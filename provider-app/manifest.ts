@@ -4,23 +4,116 @@ import { z } from 'zod';
 
 export const MANIFEST_FILE = 'manifest.json';
 
+/** One OAuth scope token (RFC 6749 §3.3): printable ASCII but space, `"` and backslash. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * An https URL that is also one scope token: a licence URL is sent as a token's scope, and
+ * every URL here ends up in an RFC 6750 error description (ASCII, no quote) or an RDF IRI,
+ * so the characters an IRI may not hold (RFC 3987) are refused too.
+ */
+export function isHttpsUrlToken(value: string): boolean {
+  if (!SCOPE_TOKEN.test(value) || /[<>{}|^`]/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function httpsUrl(what: string, example: string) {
+  return z.string().refine(isHttpsUrlToken, `must be an https URL (${what}) with no spaces or quotes, e.g. ${example}`);
+}
+
+const text = (what: string) => z.string().regex(/\S/, `must not be blank: ${what}`);
+
+/**
+ * IB1 Generic Sensitivity Classes a dataset here may be in. IB1-C (closed) is never shared
+ * nor catalogued; IB1-SP (personal) needs the end user's permission and an `ib1:oauthIssuer`,
+ * which this provider does not implement: both are refused with the reason.
+ */
+export const SENSITIVITY_CLASSES = ['IB1-O', 'IB1-SA', 'IB1-SB'] as const;
+export type SensitivityClass = (typeof SENSITIVITY_CLASSES)[number];
+
+const sensitivityRule = z.enum(SENSITIVITY_CLASSES, {
+  error: (issue) =>
+    issue.input === 'IB1-C'
+      ? 'IB1-C is closed data, never shared nor catalogued: remove the file from the release'
+      : issue.input === 'IB1-SP'
+        ? 'IB1-SP (personal data) needs end-user permission through an OAuth issuer, which this provider does not implement: use IB1-SA or IB1-SB, or do not publish it here'
+        : 'must be IB1-O (open), IB1-SA or IB1-SB (shared)',
+});
+
+export const ACCESS_MODES = ['open', 'shared'] as const;
+export type AccessMode = (typeof ACCESS_MODES)[number];
+
+const ROLE_EXAMPLE = 'https://registry.core.trust.ib1.org/scheme/electricity/role/report-provider';
+const LICENCE_EXAMPLE = 'https://registry.core.trust.ib1.org/scheme/electricity/license/voltage-reporting/1.4';
+
+const datasetPolicySchema = z
+  .strictObject(
+    {
+      scopes: z.array(z.string().regex(SCOPE_TOKEN, 'must be an OAuth scope token')).optional().describe('Every one of these scopes; default: the configured default scope'),
+      clientIds: z.array(z.string().min(1)).optional().describe('Only these OAuth client ids'),
+      roles: z
+        .array(httpsUrl('the Registry URL of an ib1:Role', ROLE_EXAMPLE))
+        .min(1, 'list at least one role URL, or leave roles out')
+        .optional()
+        .describe('IB1 roles (Registry URLs); a client needs any one of them in its certificate (ib1Roles)'),
+      licence: httpsUrl('the licence the data is used under', LICENCE_EXAMPLE)
+        .optional()
+        .describe('The licence URL (dcterms:license); in ib1 also the scope the access token must carry'),
+      access: z
+        .enum(ACCESS_MODES, { error: 'must be "open" (anyone, no authentication) or "shared" (mutual TLS and a token)' })
+        .optional()
+        .describe('open: served to anyone without authentication (IB1-O); shared (the default): through the FAPI resource server'),
+      title: text('a short title for the catalog (dcterms:title)').optional().describe('Catalog: dcterms:title'),
+      description: text('the catalog description (dcterms:description)').optional().describe('Catalog: dcterms:description'),
+      sensitivity: sensitivityRule.optional().describe('IB1 sensitivity class; default IB1-O when open, IB1-SA when shared'),
+      publisher: httpsUrl("the publisher's Directory URL", 'https://directory.core.trust.ib1.org/member/827252')
+        .optional()
+        .describe("Catalog: another dcterms:publisher, besides the provider's own Directory URL"),
+      keywords: z.array(text('a keyword (dcat:keyword)')).optional().describe('Catalog: dcat:keyword'),
+    },
+    {
+      // The IB1 specifications write "license": the likeliest slip, so named with its fix.
+      error: (issue) => (issue.code === 'unrecognized_keys' && issue.keys.includes('license') ? 'Unrecognized key: "license": the field is spelled "licence"' : undefined),
+    },
+  )
+  .superRefine((entry, ctx) => {
+    if (entry.access === 'open') {
+      // Nothing is checked for open data: a rule left here would read as protection it is not.
+      for (const field of ['roles', 'clientIds', 'scopes'] as const) {
+        if (entry[field] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [field], message: `an open dataset is served to anyone without authentication, so ${field} would never be checked: remove ${field}, or set access to "shared"` });
+        }
+      }
+      if (entry.sensitivity !== undefined && entry.sensitivity !== 'IB1-O') {
+        ctx.addIssue({ code: 'custom', path: ['sensitivity'], message: `an open dataset is IB1-O, not ${entry.sensitivity}: set sensitivity to "IB1-O", or access to "shared"` });
+      }
+    } else if (entry.sensitivity === 'IB1-O') {
+      ctx.addIssue({ code: 'custom', path: ['access'], message: 'IB1-O is open data, but access is shared (the default): set access to "open", or choose a shared class (IB1-SA, IB1-SB)' });
+    }
+  });
+
 /**
  * Optional `<dataDir>/manifest.json`:
  * `{ "datasets": { "<name>": { "scopes": ["energy:read"], "clientIds": ["consumer-1"] } } }`.
  * A dataset not listed (or listed without `scopes`) requires the configured default scope;
  * with no default either, it is not served.
+ *
+ * The ib1 profile adds per dataset: `roles` (any one), `licence` (the scope to carry),
+ * `access` (`open` is served with no authentication), and the catalog's `title`,
+ * `description`, `sensitivity`, `publisher` and `keywords`. Errors name the dataset and field
+ * (`datasets.meters.roles.0: …`).
  */
 export const manifestSchema = z.strictObject({
-  datasets: z.record(
-    z.string(),
-    z.strictObject({
-      scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be an OAuth scope token')).optional(),
-      clientIds: z.array(z.string().min(1)).optional(),
-    }),
-  ),
+  datasets: z.record(z.string(), datasetPolicySchema),
 });
 
 export type Manifest = z.output<typeof manifestSchema>;
+export type DatasetPolicyEntry = z.output<typeof datasetPolicySchema>;
 
 /** What one dataset demands beyond a valid bound token. */
 export interface AccessPolicy {
@@ -28,6 +121,12 @@ export interface AccessPolicy {
   readonly scopes: readonly string[];
   /** When present, only these client ids. */
   readonly clientIds?: readonly string[];
+  /** When present (ib1), the client certificate must hold any one of these role URLs (`ib1Roles`). */
+  readonly roles?: readonly string[];
+  /** When present, the licence URL; in ib1 the token's scope must include it. */
+  readonly licence?: string;
+  /** `open`: anyone, no authentication (ib1). Absent means `shared`. */
+  readonly access?: AccessMode;
 }
 
 /** The manifest is present but broken: fail closed (the caller answers 503 and logs it). */
@@ -121,6 +220,13 @@ export class ManifestStore {
   private policyIn(manifest: Manifest | undefined, name: string): AccessPolicy {
     const entry = manifest?.datasets[name];
     const defaults = this.defaultScope ? [this.defaultScope] : [];
-    return { scopes: entry?.scopes ?? defaults, ...(entry?.clientIds ? { clientIds: entry.clientIds } : {}) };
+    // Only what the entry sets: a policy without these fields is exactly the open-energy one.
+    return {
+      scopes: entry?.scopes ?? defaults,
+      ...(entry?.clientIds ? { clientIds: entry.clientIds } : {}),
+      ...(entry?.roles ? { roles: entry.roles } : {}),
+      ...(entry?.licence !== undefined ? { licence: entry.licence } : {}),
+      ...(entry?.access !== undefined ? { access: entry.access } : {}),
+    };
   }
 }

@@ -61,9 +61,9 @@ describe('hardening', () => {
   });
 
   describe('instance role: narrow write', () => {
-    it('the instance role may write only the backup object and its data release status (never a release)', () => {
+    it('the instance role may write only the backup object and its release and revocation status (never a release or the deny list)', () => {
       const writes = hostPolicy(synth).filter((s) => s.effect === 'Allow' && s.actions.some((a) => /^s3:(Put|Delete|\*)/.test(a)));
-      expect(writes).toEqual([{ sid: 'WriteCertificateBackup', effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET_ARN}/${BUCKET_LAYOUT.letsencryptBackupKey}`, `${BUCKET_ARN}/host-status/release.json`] }]);
+      expect(writes).toEqual([{ sid: 'WriteCertificateBackup', effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET_ARN}/${BUCKET_LAYOUT.letsencryptBackupKey}`, `${BUCKET_ARN}/host-status/release.json`, `${BUCKET_ARN}/${BUCKET_LAYOUT.revocationStatusKey}`] }]);
       expect(BUCKET_LAYOUT.letsencryptBackupKey).toBe('letsencrypt/letsencrypt.tar.gz');
     });
 

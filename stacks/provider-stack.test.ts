@@ -283,7 +283,7 @@ describe('ProviderStack (example environment)', () => {
         sid: 'ReadHostObjects',
         effect: 'Allow',
         actions: ['s3:GetObject'],
-        resources: ['bundles', 'trust', 'shared_data', 'public', 'letsencrypt'].map((p) => `${BUCKET_ARN}/${p}/*`),
+        resources: ['bundles', 'trust', 'shared_data', 'public', 'letsencrypt', 'revocation'].map((p) => `${BUCKET_ARN}/${p}/*`),
       });
       expect(policyStatements('ListHostPrefixes')).toMatchObject({
         actions: ['s3:ListBucket'],
@@ -292,9 +292,9 @@ describe('ProviderStack (example environment)', () => {
       });
     });
 
-    it('writes only the certificate backup object and its data release status', () => {
+    it('writes only the certificate backup object and its data release and revocation status', () => {
       expect(policyStatements('WriteCertificateBackup')).toEqual({
-        sid: 'WriteCertificateBackup', effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET_ARN}/letsencrypt/letsencrypt.tar.gz`, `${BUCKET_ARN}/host-status/release.json`],
+        sid: 'WriteCertificateBackup', effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET_ARN}/letsencrypt/letsencrypt.tar.gz`, `${BUCKET_ARN}/host-status/release.json`, `${BUCKET_ARN}/host-status/revocation.json`],
       });
       const statements = (Object.values(synth.doc.data.aws_iam_policy_document) as { statement: { effect: string; actions: string[] }[] }[]).flatMap((d) => d.statement);
       const writers = statements.filter((s) => s.effect === 'Allow' && s.actions.some((a) => /^s3:(Put|Delete)|^s3:\*$/.test(a)));
@@ -348,6 +348,7 @@ describe('ProviderStack (example environment)', () => {
       expect(value.split('\n')).toEqual([
         'PH_DOMAIN=example.energydata.org.uk',
         'PH_REGION=eu-west-2',
+        'PH_ENVIRONMENT=example',
         'PH_BUCKET=${aws_s3_bucket.data_bucket.bucket}',
         `PH_BUNDLE_KEY=bundles/${synth.stack.storage.bundleHash}.zip`,
         'PH_TRUST_BUNDLE_KEY=trust/client-ca-bundle.pem',
@@ -363,6 +364,12 @@ describe('ProviderStack (example environment)', () => {
         'PH_TLS_KEY_PARAM=/provider-host/example/transport-key',
         'PH_APP_INSTANCES=2',
         'PH_AUTHZ_CACHE_SECONDS=1',
+        'PH_REVOCATION=true',
+        'PH_CRL_URLS=http://crl.example.energydata.org.uk/example-root-ca.crl',
+        'PH_CRL_FROM_BUNDLE=true',
+        'PH_CRL_REFRESH_MINUTES=15',
+        'PH_CRL_WARN_HOURS=24',
+        'PH_DENY_LIST_KEY=revocation/deny-list.json',
         'PH_DNS_WAIT_SECONDS=1800',
         'PH_HOST_CONFIG_PARAM=/provider-host/example/host-config',
         '',

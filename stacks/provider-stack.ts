@@ -19,6 +19,7 @@ import { Host } from './constructs/host';
 import { HostConfig } from './constructs/host-config';
 import { Network } from './constructs/network';
 import { Patching } from './constructs/patching';
+import { Operations } from './constructs/operations';
 import { Storage } from './constructs/storage';
 import { BUCKET_LAYOUT } from '../contract/bucket-layout';
 import { RELEASE_LAYOUT } from '../contract/release-manifest';
@@ -65,6 +66,8 @@ export class ProviderStack extends TerraformStack {
   readonly dataKey: DataKey;
   readonly patching: Patching;
   readonly userData: string;
+  /** Alerts, logs, alarms, outside check, dashboard (docs/operations.md). */
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: ProviderStackProps) {
     super(scope, id);
@@ -110,6 +113,7 @@ export class ProviderStack extends TerraformStack {
       settings: {
         domain: config.domain,
         region: config.region,
+        environment: config.name,
         bucket: this.storage.bucket.bucket,
         bundleKey: this.storage.bundleKey,
         trustBundleKey: BUCKET_LAYOUT.trustBundleKey,
@@ -127,6 +131,12 @@ export class ProviderStack extends TerraformStack {
         appInstances: config.app.instances,
         authzCacheSeconds: config.app.authzCacheSeconds,
         dnsWaitSeconds: HOST_TIMING.dnsWaitSeconds,
+        revocation: config.revocation.enabled,
+        ...(config.revocation.crlUrls.length > 0 ? { crlUrls: config.revocation.crlUrls.join(',') } : {}),
+        crlFromBundle: config.revocation.fromTrustBundle,
+        crlRefreshMinutes: config.revocation.refreshMinutes,
+        crlWarnHours: config.revocation.warnHours,
+        denyListKey: BUCKET_LAYOUT.denyListKey,
         hostConfigParam: hostConfigParameter,
       },
     });
@@ -138,10 +148,11 @@ export class ProviderStack extends TerraformStack {
       region: config.region,
       accountId,
       bucketArn: this.storage.bucket.arn,
-      readPrefixes: [BUCKET_LAYOUT.bundles, BUCKET_LAYOUT.trust, BUCKET_LAYOUT.data, BUCKET_LAYOUT.public, BUCKET_LAYOUT.letsencrypt],
-      // The certificate backup, and the status of the data release the host serves; the
-      // host reads releases (shared_data/) and can never write one.
-      writeKeys: [BUCKET_LAYOUT.letsencryptBackupKey, RELEASE_LAYOUT.hostStatusKey],
+      readPrefixes: [BUCKET_LAYOUT.bundles, BUCKET_LAYOUT.trust, BUCKET_LAYOUT.data, BUCKET_LAYOUT.public, BUCKET_LAYOUT.letsencrypt, BUCKET_LAYOUT.revocation],
+      // The certificate backup, and the status of the data release and of revocation on
+      // the host; the host reads releases (shared_data/) and the deny list (revocation/)
+      // and can never write either.
+      writeKeys: [BUCKET_LAYOUT.letsencryptBackupKey, RELEASE_LAYOUT.hostStatusKey, BUCKET_LAYOUT.revocationStatusKey],
       parameterArns: [...secretArns, this.hostConfig.parameter.arn],
       secretParameterArns: secretArns,
       ...(config.secrets.kmsKeyArn !== undefined ? { kmsKeyArn: config.secrets.kmsKeyArn } : {}),
@@ -211,6 +222,21 @@ export class ProviderStack extends TerraformStack {
       rebootOption: config.patching.rebootOption,
     });
 
+    // --- Operations (stacks/constructs/operations.ts, docs/operations.md) ---
+    this.operations = new Operations(this, 'operations', {
+      environment: config.name,
+      namePrefix: config.namePrefix,
+      domain: config.domain,
+      partition,
+      region: config.region,
+      accountId,
+      instanceId: this.host.instance.id,
+      instanceRoleId: access.role.id,
+      defaultTags: stackTags(config),
+      config: config.operations,
+    });
+    // --- end Operations ---
+
     new Dns(this, 'dns', {
       domain: config.domain,
       zone: config.hostedZone.id !== undefined ? { id: config.hostedZone.id } : { name: config.hostedZone.name as string },
@@ -234,6 +260,8 @@ export class ProviderStack extends TerraformStack {
       `Runs the host setup again now (after fixing what stopped it: a secret, DNS); the host also retries by itself every ${HOST_TIMING.setupRetrySeconds / 60} minutes`,
     );
     output('ssm_session_command', `aws ssm start-session --target ${this.host.instance.id} --region ${config.region}`, 'Shell on the host via SSM Session Manager');
+    output('alerts_topic_arn', this.operations.alertsTopicArn, 'SNS topic every alarm notifies (subscribe more endpoints to it; e-mail subscriptions must be confirmed)');
+    if (this.operations.dashboard !== undefined) output('dashboard_url', this.operations.dashboard.url, 'CloudWatch dashboard of this environment');
   }
 
   /** What AWS would refuse at apply in this stack's JSON (tags), one line each; [] when none. */

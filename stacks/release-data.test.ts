@@ -51,7 +51,7 @@ describe('the instance role and releases', () => {
 
   it('cannot write any of them: PutObject names exact keys, the status object among them', () => {
     const writes = hostStatements().filter((s) => s.effect === 'Allow' && s.actions?.some((a) => a === 's3:PutObject' || a === 's3:*' || a === 's3:Put*')).flatMap((s) => s.resources ?? []);
-    expect(writes).toEqual([`${BUCKET_ARN}/${BUCKET_LAYOUT.letsencryptBackupKey}`, `${BUCKET_ARN}/${RELEASE_LAYOUT.hostStatusKey}`]);
+    expect(writes).toEqual([`${BUCKET_ARN}/${BUCKET_LAYOUT.letsencryptBackupKey}`, `${BUCKET_ARN}/${RELEASE_LAYOUT.hostStatusKey}`, `${BUCKET_ARN}/${BUCKET_LAYOUT.revocationStatusKey}`]);
     for (const key of keys) expect({ key, writable: writes.some((w) => matches(w, key)) }).toEqual({ key, writable: false });
     expect(writes.some((w) => matches(w, RELEASE_LAYOUT.hostStatusKey))).toBe(true);
   });

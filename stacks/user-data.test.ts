@@ -57,7 +57,7 @@ describe('renderUserData', () => {
   });
 
   it('names every package the host scripts need, tar and diffutils included, and not the unused nginx plugin', () => {
-    expect(hostPackages(22)).toEqual(['nginx', 'certbot', 'nodejs22', 'nodejs22-npm', 'unzip', 'tar', 'diffutils', 'awscli-2', 'nftables', 'logrotate']);
+    expect(hostPackages(22)).toEqual(['nginx', 'certbot', 'nodejs22', 'nodejs22-npm', 'unzip', 'tar', 'diffutils', 'awscli-2', 'nftables', 'logrotate', 'amazon-cloudwatch-agent', 'acl']);
     expect(hostPackages(24)).toContain('nodejs24-npm');
   });
 

@@ -15,12 +15,14 @@ import { renderTemplate } from '../lib/render-template';
  * (awscli-2, curl-minimal, util-linux's flock and runuser). Every command the host
  * scripts call comes from here or from the AMI: tar (certificate backup), diffutils
  * (cmp: idempotent writes), unzip (the bundle), nftables (the rule set that keeps the app
- * user from the instance metadata), logrotate (the PM2 logs).
+ * user from the instance metadata), logrotate (the PM2 logs and the scripts' own),
+ * amazon-cloudwatch-agent (ships the logs, memory and disk to CloudWatch: docs/operations.md)
+ * and acl (setfacl: the agent's user may read exactly the logs it ships).
  * certbot's nginx plugin is not among them: certbot uses webroot, nginx is configured
  * by the project's own templates.
  */
 export function hostPackages(nodeMajor: number): string[] {
-  return ['nginx', 'certbot', `nodejs${nodeMajor}`, `nodejs${nodeMajor}-npm`, 'unzip', 'tar', 'diffutils', 'awscli-2', 'nftables', 'logrotate'];
+  return ['nginx', 'certbot', `nodejs${nodeMajor}`, `nodejs${nodeMajor}-npm`, 'unzip', 'tar', 'diffutils', 'awscli-2', 'nftables', 'logrotate', 'amazon-cloudwatch-agent', 'acl'];
 }
 
 /** EC2's limit on raw user data. */

@@ -240,6 +240,7 @@ export function createEnvironmentFolder(pki: Pki): EnvironmentFolder {
     instance: { type: 't4g.small' },
     acme: { email: 'ops@example.org' },
     oauth: { clientId: 'test-client', scope: 'energydata' },
+    revocation: { crlUrls: ['http://crl.example.org/root.crl'] },
     content: { trustBundleFile: 'trust-bundle.pem', datasetsDir: 'shared_data' },
   };
   return {

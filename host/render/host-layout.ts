@@ -21,6 +21,7 @@ export const LAYOUT_VARIABLES = [
   'PH_HTTPS_ORIGIN',
   'PH_ACME_WEBROOT',
   'PH_LE_LIVE',
+  'PH_REVOCATION_DIR',
 ] as const;
 
 export type HostLayout = { readonly [K in (typeof LAYOUT_VARIABLES)[number]]: string };

@@ -30,7 +30,7 @@ const LAYOUT = {
   PH_TRUST_BUNDLE: '/etc/provider-host/trust-bundle.pem', PH_NGINX_SHARE: '/etc/nginx/provider-host', PH_NGINX_LOG_DIR: '/var/log/nginx',
   PH_NGINX_AUTHZ_CACHE_DIR: '/var/cache/provider-host/nginx-authz', PH_HTTP_LISTEN_V4: '80', PH_HTTP_LISTEN_V6: '[::]:80',
   PH_HTTPS_LISTEN_V4: '443', PH_HTTPS_LISTEN_V6: '[::]:443', PH_HTTPS_ORIGIN: 'https://provider.example.com',
-  PH_ACME_WEBROOT: '/var/lib/provider-host/acme', PH_LE_LIVE: '/etc/letsencrypt/live/provider.example.com',
+  PH_ACME_WEBROOT: '/var/lib/provider-host/acme', PH_LE_LIVE: '/etc/letsencrypt/live/provider.example.com', PH_REVOCATION_DIR: '/etc/provider-host/revocation',
 };
 
 const io = (env: Record<string, string | undefined> = {}, stdin = ''): RenderIo => ({
@@ -77,7 +77,7 @@ describe('host-render', () => {
   });
 
   it('template: any other {{name}} file, with the strict renderer', () => {
-    const unit = runHostRender(['template', join(REPO, 'host', 'systemd', 'provider-certbot-renew.service.tmpl'), 'certbot=/usr/bin/certbot', 'ph_etc=/etc/provider-host', 'le_dir=/etc/letsencrypt', 'le_work_dir=/var/lib/letsencrypt', 'le_logs_dir=/var/log/letsencrypt'], io());
+    const unit = runHostRender(['template', join(REPO, 'host', 'systemd', 'provider-certbot-renew.service.tmpl'), 'certbot=/usr/bin/certbot', 'ph_etc=/etc/provider-host', 'le_dir=/etc/letsencrypt', 'le_work_dir=/var/lib/letsencrypt', 'le_logs_dir=/var/log/letsencrypt', 'result_script=/opt/provider-host/current/host/scripts/certbot-renew-result.sh'], io());
     expect(unit).toContain('/usr/bin/certbot');
     expect(() => runHostRender(['template', join(REPO, 'host', 'systemd', 'provider-certbot-renew.service.tmpl'), 'certbot=/usr/bin/certbot'], io())).toThrow(/no value for placeholder/);
   });

@@ -15,6 +15,11 @@
  *                                    port-80 default server over (nginx/sites.ts)
  *   host-render release-pointer|release-plan|release-checksums FILE [ID], release-status ...
  *                                    published data releases (release-commands.ts)
+ *   host-render revocation-refresh|revocation-nginx, deny-list-check FILE
+ *                                    CRLs and the deny list (revocation-commands.ts)
+ *   host-render metrics-data|cloudwatch-agent-config name=value...
+ *                                    the metrics the host publishes, the CloudWatch
+ *                                    agent's configuration (metrics-commands.ts)
  *
  * A problem exits 1 with one line each, naming the setting and the fix; never a stack trace.
  */
@@ -29,8 +34,12 @@ import { LayoutError, readLayout } from './host-layout';
 import { pm2OnlineCount } from './pm2-online';
 import { releaseChecksumLines, ReleaseFormatError, releasePlanLines, releasePointerLine, releaseStatusJson } from './release-commands';
 import { bootstrapSiteValues, mtlsSiteValues } from './site-values';
+import { denyListCheck, revocationNginx, revocationRefresh, type RevocationPaths } from './revocation-commands';
+import { DenyListError } from '../../contract/deny-list';
+import { cloudWatchAgentConfigCommand, metricsDataCommand, MetricsError } from './metrics-commands';
+import { RevocationError } from './revocation/crl';
 
-export const USAGE = 'usage: host-render env | site bootstrap|mtls | app-config | template FILE name=value... | pm2-online NAME | release-pointer FILE | release-plan FILE [ID] | release-checksums FILE | release-status SERVING SINCE [REJECTED_ID AT REASON]';
+export const USAGE = 'usage: host-render env | site bootstrap|mtls | app-config | template FILE name=value... | pm2-online NAME | release-pointer FILE | release-plan FILE [ID] | release-checksums FILE | release-status SERVING SINCE [REJECTED_ID AT REASON] | revocation-refresh | revocation-nginx | deny-list-check FILE | metrics-data name=value... | cloudwatch-agent-config name=value...';
 
 export interface RenderIo {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -86,12 +95,32 @@ export function runHostRender(argv: readonly string[], io: RenderIo): string {
     case 'release-status':
       if (arg) return releaseStatusJson(argv.slice(1), new Date());
       break;
+    case 'revocation-nginx':
+      return `${revocationNginx(hostSettings(io), revocationPaths(io.env))}\n`;
+    case 'deny-list-check':
+      if (arg) return denyListCheck(arg, io.readFile(arg));
+      break;
+    case 'metrics-data':
+      return metricsDataCommand(hostSettings(io), templateValues(argv.slice(1)));
+    case 'cloudwatch-agent-config':
+      return cloudWatchAgentConfigCommand(hostSettings(io), templateValues(argv.slice(1)));
     default:
   }
   throw new UsageError(USAGE);
 }
 
 class UsageError extends Error {}
+
+function revocationPaths(env: RenderIo['env']): RevocationPaths {
+  const layout = readLayout(env);
+  return { revocationDir: layout.PH_REVOCATION_DIR, trustBundle: layout.PH_TRUST_BUNDLE };
+}
+
+/** The commands that wait on the network; the others are synchronous (runHostRender). */
+export async function runHostRenderAsync(argv: readonly string[], io: RenderIo, log: (line: string) => void): Promise<string> {
+  if (argv[0] === 'revocation-refresh') return `${await revocationRefresh(hostSettings(io), revocationPaths(io.env), log)}\n`;
+  return runHostRender(argv, io);
+}
 
 function templateValues(pairs: readonly string[]): Record<string, string> {
   const values: Record<string, string> = {};
@@ -103,20 +132,17 @@ function templateValues(pairs: readonly string[]): Record<string, string> {
   return values;
 }
 
-const EXPECTED = [HostEnvError, LayoutError, TemplateError, ConfigError, UsageError, ReleaseFormatError];
+const EXPECTED = [HostEnvError, LayoutError, TemplateError, ConfigError, UsageError, ReleaseFormatError, DenyListError, RevocationError, MetricsError];
 
-if (require.main === module) {
+async function main(): Promise<void> {
   try {
-    process.stdout.write(
-      runHostRender(process.argv.slice(2), {
-        env: process.env,
-        readFile: (path) => readFileSync(path, 'utf8'),
-        stdin: () => readFileSync(0, 'utf8'),
-      }),
-    );
+    const io: RenderIo = { env: process.env, readFile: (path) => readFileSync(path, 'utf8'), stdin: () => readFileSync(0, 'utf8') };
+    process.stdout.write(await runHostRenderAsync(process.argv.slice(2), io, (line) => process.stderr.write(`${line}\n`)));
   } catch (error) {
     if (!EXPECTED.some((type) => error instanceof type)) throw error;
     process.stderr.write(`host-render: ${(error as Error).message.split('\n').join('\nhost-render: ')}\n`);
     process.exitCode = 1;
   }
 }
+
+if (require.main === module) void main();

@@ -32,5 +32,6 @@ export function mtlsSiteValues(settings: HostSettings, layout: HostLayout): Mtls
     rateLimitPerAddress: settings.rateLimitPerAddress,
     rateLimitBurst: settings.rateLimitBurst,
     connLimitPerAddress: settings.connLimitPerAddress,
+    revocationDir: layout.PH_REVOCATION_DIR,
   };
 }

@@ -38,6 +38,10 @@ main() {
   # Before the app user runs anything: no instance metadata (role credentials) for it.
   install_metadata_guard
   track reload_nginx fetch_trust_bundle
+  # The CRLs follow the trust bundle (its issuers, its distribution points).
+  track reload_nginx refresh_crls
+  track reload_nginx sync_deny_list
+  track reload_nginx install_revocation_nginx
   track reload_app sync_content
   track reload_nginx install_nginx_share
 
@@ -59,6 +63,9 @@ main() {
   install_logrotate
   install_renewal_timer
   install_release_timer
+  install_metrics_timer
+  install_cloudwatch_agent
+  install_revocation_timer
 
   log "setup complete: $PH_CHANGES change(s)"
 }

@@ -25,6 +25,10 @@ main() {
   ensure_folders
   install_metadata_guard
   track reload_nginx fetch_trust_bundle
+  # The CRLs follow the trust bundle (its issuers, its distribution points).
+  track reload_nginx refresh_crls
+  track reload_nginx sync_deny_list
+  track reload_nginx install_revocation_nginx
   # The app may index the datasets: reload it after a swap too (no downtime).
   track reload_app sync_content
   # Switching between Let's Encrypt staging and production is a host.env change.
@@ -41,6 +45,9 @@ main() {
   install_logrotate
   install_renewal_timer
   install_release_timer
+  install_metrics_timer
+  install_cloudwatch_agent
+  install_revocation_timer
 
   log "update complete: $PH_CHANGES change(s)"
 }

@@ -53,10 +53,34 @@ describe('renewal units', () => {
           le_dir: '/etc/letsencrypt',
           le_work_dir: '/var/lib/letsencrypt',
           le_logs_dir: '/var/log/letsencrypt',
+          result_script: '/opt/provider-host/current/host/scripts/certbot-renew-result.sh',
         }),
       );
       copyFileSync(join(HOST, 'systemd', 'provider-certbot-renew.timer'), join(dir, 'provider-certbot-renew.timer'));
       const result = spawnSync('systemd-analyze', ['verify', 'provider-certbot-renew.service', 'provider-certbot-renew.timer'], { cwd: dir, encoding: 'utf8' });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('metrics units', () => {
+  it('pass systemd-analyze verify once rendered, publishing every 5 minutes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'units-'));
+    try {
+      writeFileSync(
+        join(dir, 'provider-host-metrics.service'),
+        renderTemplateFile(join(HOST, 'systemd', 'provider-host-metrics.service.tmpl'), {
+          ph_etc: '/etc/provider-host',
+          script: '/opt/provider-host/current/host/scripts/publish-metrics.sh',
+        }),
+      );
+      const timer = readFileSync(join(HOST, 'systemd', 'provider-host-metrics.timer'), 'utf8');
+      writeFileSync(join(dir, 'provider-host-metrics.timer'), timer);
+      expect(timer.split('\n')).toContain('OnUnitActiveSec=5min');
+      const result = spawnSync('systemd-analyze', ['verify', 'provider-host-metrics.service', 'provider-host-metrics.timer'], { cwd: dir, encoding: 'utf8' });
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
     } finally {

@@ -138,7 +138,11 @@ beforeEach(() => {
     PH_AWS: 'aws',
     PH_CERTBOT: 'certbot',
     PH_LOGROTATE_DIR: path('etc/logrotate.d'),
+    PH_HOST_LOG_DIR: path('var/log/provider-host'),
+    PH_CLOUD_INIT_LOG: path('var/log/cloud-init-output.log'),
     PH_WAIT_SOCKET_SECONDS: '5',
+    // The fake trust bundle here is no certificate: CRLs are host/test/revocation.test.ts's.
+    PH_REVOCATION: 'false',
   };
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

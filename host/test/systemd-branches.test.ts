@@ -345,6 +345,7 @@ describe('nginx_apply with systemd', () => {
     mkdirSync(join(dir, 'state'));
     Object.assign(env, {
       PH_CERTBOT: 'certbot',
+      PH_PREFIX: '/opt/provider-host',
       PH_CURRENT: REPO,
       PH_STATE: join(dir, 'state'),
       PH_ETC: '/etc/provider-host',
@@ -366,6 +367,9 @@ describe('nginx_apply with systemd', () => {
       'systemctl is-enabled --quiet provider-certbot-renew.timer',
       'systemctl enable --now --quiet provider-certbot-renew.timer',
     ]);
+    // The renewal's result is recorded for the metrics (CertificateRenewalFailed), never failing the unit.
+    expect(readFileSync(join(dir, 'systemd', 'provider-certbot-renew.service'), 'utf8').split('\n'))
+      .toContain('ExecStopPost=-/bin/bash /opt/provider-host/current/host/scripts/certbot-renew-result.sh');
     expect(changes(first.stderr).map((line) => line.replace(/^.*changed: /, ''))).toEqual([
       join(dir, 'systemd', 'provider-certbot-renew.service'),
       join(dir, 'systemd', 'provider-certbot-renew.timer'),

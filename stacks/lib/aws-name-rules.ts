@@ -89,3 +89,26 @@ export function iamRoleArnProblem(arn: string): string | undefined {
   }
   return IAM_ROLE_ARN_RE.test(arn) ? undefined : `${JSON.stringify(arn)} is not an IAM role ARN; use "arn:aws:iam::<account>:role/<name>" (with its path, if any)`;
 }
+
+/**
+ * Operations' names (API references): CloudWatch PutMetricAlarm AlarmName 1-255 characters,
+ * no control characters; PutDashboard DashboardName 1-255 of `[A-Za-z0-9_-]`; metric
+ * Namespace 1-255, not starting with ":" nor "AWS/" (reserved); CloudWatch Logs
+ * CreateLogGroup logGroupName 1-512 of `[.\-_/#A-Za-z0-9]`; PutMetricFilter filterName
+ * 1-512, no ":" or "*"; SNS CreateTopic Name 1-256 of `[A-Za-z0-9_-]`.
+ */
+const OPERATIONS_NAME_RULES = {
+  'CloudWatch alarm name': { re: /^[^\p{Cc}]{1,255}$/u, text: '1-255 characters, no control characters' },
+  'CloudWatch dashboard name': { re: /^[A-Za-z0-9_-]{1,255}$/, text: '1-255 letters, digits, "_" and "-"' },
+  'CloudWatch metric namespace': { re: /^(?!:|AWS\/)[\x20-\x7e]{1,255}$/, text: '1-255 printable ASCII characters, not starting with ":" or "AWS/"' },
+  'CloudWatch Logs group name': { re: /^[.\-_/#A-Za-z0-9]{1,512}$/, text: '1-512 letters, digits, ".", "-", "_", "/" and "#"' },
+  'CloudWatch Logs metric filter name': { re: /^[^:*\p{Cc}]{1,512}$/u, text: '1-512 characters, no ":" or "*"' },
+  'SNS topic name': { re: /^[A-Za-z0-9_-]{1,256}$/, text: '1-256 letters, digits, "_" and "-"' },
+} as const;
+export type OperationsNameKind = keyof typeof OPERATIONS_NAME_RULES;
+
+/** What is wrong with an operations resource's name; undefined when AWS accepts it. */
+export function operationsNameProblem(kind: OperationsNameKind, name: string): string | undefined {
+  const { re, text } = OPERATIONS_NAME_RULES[kind];
+  return re.test(name) ? undefined : `${kind} ${JSON.stringify(name)} is not valid: use ${text}`;
+}

@@ -12,6 +12,7 @@ import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
 import { mtlsRequest, type MtlsRequestOptions } from '../../testing/replica/mtls-request';
 import { REPLICA_SCOPE, sampleDatasets, startProviderReplica, type ProviderReplica } from '../../testing/replica/provider-replica';
 import { Traffic, type TrafficResult } from '../../testing/replica/traffic';
+import { startCrlPublisher } from '../../testing/replica/crl-publisher';
 import { publishDatasets } from '../../testing/replica/release-seed';
 import { runVerify } from '../../tools/verify';
 import { waitFor } from '../../lib/child-process';
@@ -71,9 +72,12 @@ async function statusSoon(path: string, overrides: Partial<MtlsRequestOptions>, 
 function managedTreeDigest(): string {
   const { replica } = provider;
   const hash = createHash('sha256');
+  // The revocation status is a record of the run itself (checkedAt), rewritten each time.
+  const runRecords = new Set([join(replica.path('etc', 'provider-host', 'revocation'), 'status.json')]);
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
+      if (runRecords.has(path)) continue;
       const stat = statSync(path, { throwIfNoEntry: false });
       if (!stat) continue;
       hash.update(`${relative(replica.root, path)} ${stat.mode} ${stat.uid}\n`);
@@ -384,16 +388,27 @@ describe('a change of ACME directory (e.g. staging to production)', () => {
 });
 
 describe('a trust bundle update', () => {
-  it('update.sh installs it and reloads nginx, which then accepts the new CA', async () => {
-    const { replica, pki, foreignClient, foreignRootPem } = provider;
+  it('update.sh installs it and reloads nginx, which accepts the new CA once its CRL is there too', async () => {
+    const { replica, pki, foreignClient, foreignRoot } = provider;
     const foreign = { cert: foreignClient.certPem, key: foreignClient.keyPem };
     expectStatus(await get(`/${DATASET}`, foreign), 400);
-    replica.putObject(BUCKET_LAYOUT.trustBundleKey, pki.caBundlePem + foreignRootPem);
+    replica.putObject(BUCKET_LAYOUT.trustBundleKey, pki.caBundlePem + foreignRoot.certPem);
     const update = await replica.runHostScript('update');
     expect(update.code).toBe(0);
     expect(update.output).toContain('trust-bundle.pem');
-    // Past nginx now: the app refuses the token, bound to the consumer's certificate.
-    expect(await statusSoon(`/${DATASET}`, foreign, 401)).toBe(401);
+    // Trusted, but no CRL of the new CA yet: its clients are refused, saying why (fail closed).
+    const unchecked = await get(`/${DATASET}`, foreign);
+    expect(unchecked.ok && [unchecked.status, JSON.parse(unchecked.body.toString()).error_description]).toEqual([400, expect.stringMatching(/revocation status/)]);
+    const crl = await startCrlPublisher([{ path: '/foreign-root.crl', ca: foreignRoot }]);
+    try {
+      replica.setEnv('PH_CRL_URLS', [...provider.crl.urls, ...crl.urls].join(','));
+      expect((await replica.runHostScript('update')).code).toBe(0);
+      // Past nginx now: the app refuses the token, bound to the consumer's certificate.
+      expect(await statusSoon(`/${DATASET}`, foreign, 401)).toBe(401);
+    } finally {
+      replica.setEnv('PH_CRL_URLS', provider.crl.urls.join(','));
+      await crl.stop();
+    }
     replica.putObject(BUCKET_LAYOUT.trustBundleKey, pki.caBundlePem);
     expect((await replica.runHostScript('update')).code).toBe(0);
     expect(await statusSoon(`/${DATASET}`, foreign, 400)).toBe(400);

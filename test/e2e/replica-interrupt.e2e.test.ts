@@ -58,7 +58,11 @@ describe('SIGINT on a running replica', () => {
   it('once the host is ready (PM2 and the app running): everything stopped, nothing left, exit 130', async () => {
     const run = startReplicaCli();
     const { root, user } = await identity(run);
-    await waitFor('the replica to be ready', () => (run.output().includes('Press Ctrl-C to stop it.') ? true : undefined), 180000, 100);
+    // A replica that never gets ready says where it stopped (the end of its output).
+    await waitFor('the replica to be ready', () => (run.output().includes('Press Ctrl-C to stop it.') ? true : undefined), 180000, 100).catch((error: Error) => {
+      run.child.kill('SIGINT');
+      throw new Error(`${error.message}; its output ends:\n${run.output().slice(-3000)}`);
+    });
     expect(leftovers(root, user).processes.some((line) => line.includes('PM2'))).toBe(true);
     await interruptAndCheck(run, root, user);
   }, 300000);

@@ -41,7 +41,8 @@ const NEEDS_AWS_OR_HOST = new Set([
   'sudo -u provider pm2 logs provider',
   'sudo -u provider pm2 ls',
   'sudo tail -f /var/log/nginx/access.json.log',
-  'systemctl list-timers provider-certbot-renew.timer',
+  'systemctl list-timers provider-certbot-renew.timer provider-host-revocation.timer',
+  'sudo cat /etc/provider-host/revocation/status.json',
 ]);
 
 describe('README quick start', () => {

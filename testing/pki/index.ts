@@ -14,6 +14,9 @@
  * - `subjectDn(pem)` → RFC 4514 subject string, e.g. `CN=consumer,O=Example,C=GB`
  * - `writeCertSet(dir, { name: cert })` → writes `<name>.crt` (0644) and `<name>.key` (0600)
  * - `createDevSet(dir, options)` (in `dev-set.ts`) → the standard dev set the CLI writes
+ * - `issueCrl(ca, options)`, `serialOf(pem)` (in `crl.ts`) → CRLs and the serials they list
+ *
+ * CAs and client certificates take an optional `crlDistributionPoint` URL.
  */
 import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -54,6 +57,8 @@ export interface CertificateAuthority extends IssuedCertificate {
 
 export interface CaOptions extends Validity {
   readonly subject: SubjectFields;
+  /** An http(s) URL put in a cRLDistributionPoints extension: where this CA's issuer publishes its CRL. */
+  readonly crlDistributionPoint?: string;
 }
 
 export interface ServerCertOptions extends Validity {
@@ -64,6 +69,8 @@ export interface ServerCertOptions extends Validity {
 
 export interface ClientCertOptions extends Validity {
   readonly subject: SubjectFields;
+  /** An http(s) URL put in a cRLDistributionPoints extension: where the issuer publishes its CRL. */
+  readonly crlDistributionPoint?: string;
 }
 
 function newKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; keyPem: string } {
@@ -156,6 +163,7 @@ function createCa(options: CaOptions, issuer: CertificateAuthority | undefined, 
     extensions: [
       { name: 'basicConstraints', cA: true, pathLenConstraint: pathLen, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+      ...crlDistributionPoints(options.crlDistributionPoint),
     ],
   });
   return { certPem, keyPem, chainPem: certPem + caChain(issuer), subject: options.subject };
@@ -188,7 +196,15 @@ export function issueServerCert(issuer: CertificateAuthority, options: ServerCer
 
 /** A TLS client certificate with the given subject (validity may lie in the past, for tests). */
 export function issueClientCert(issuer: CertificateAuthority, options: ClientCertOptions): IssuedCertificate {
-  return issueLeaf(issuer, toAttributes(options.subject), options, [{ name: 'extKeyUsage', clientAuth: true }]);
+  return issueLeaf(issuer, toAttributes(options.subject), options, [
+    { name: 'extKeyUsage', clientAuth: true },
+    ...crlDistributionPoints(options.crlDistributionPoint),
+  ]);
+}
+
+/** The cRLDistributionPoints extension (one full-name URI, GeneralName type 6) when a URL is given. */
+function crlDistributionPoints(url: string | undefined): object[] {
+  return url === undefined ? [] : [{ name: 'cRLDistributionPoints', altNames: [{ type: 6, value: url }] }];
 }
 
 /** A TLS end-entity certificate (not a CA, RSA key usages) with a new key, plus `usage` extensions. */

@@ -67,3 +67,45 @@ it('refuses a command it does not implement, naming it', () => {
   expect(result.status).toBe(255);
   expect(result.stderr).toContain('does not implement "aws ec2 describe-instances"');
 });
+
+describe('cloudwatch put-metric-data', () => {
+  const data = (entries: unknown) => {
+    const file = join(root, 'metric-data.json');
+    writeFileSync(file, JSON.stringify(entries));
+    return `file://${file}`;
+  };
+  const recorded = () => readFileSync(join(root, 'cloudwatch', 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+
+  it('records each call (namespace, region, every metric with its value, unit and dimensions) in cloudwatch/metrics.jsonl', () => {
+    const dims = [{ Name: 'Environment', Value: 'example' }];
+    const first = aws('cloudwatch', 'put-metric-data', '--namespace', 'ProviderHost', '--metric-data', data([
+      { MetricName: 'CertificateDaysLeft', Dimensions: dims, Value: 61.5, Unit: 'None' },
+      { MetricName: 'AppRestarts', Dimensions: dims, Value: 0, Unit: 'Count' },
+    ]));
+    expect(first).toMatchObject({ status: 0, stdout: '' });
+    aws('cloudwatch', 'put-metric-data', '--namespace', 'ProviderHost', '--metric-data', data([{ MetricName: 'AppRestarts', Dimensions: dims, Value: 2, Unit: 'Count' }]));
+    expect(recorded()).toEqual([
+      {
+        namespace: 'ProviderHost',
+        region: 'eu-west-2',
+        metrics: [
+          { name: 'CertificateDaysLeft', value: 61.5, unit: 'None', dimensions: { Environment: 'example' } },
+          { name: 'AppRestarts', value: 0, unit: 'Count', dimensions: { Environment: 'example' } },
+        ],
+      },
+      { namespace: 'ProviderHost', region: 'eu-west-2', metrics: [{ name: 'AppRestarts', value: 2, unit: 'Count', dimensions: { Environment: 'example' } }] },
+    ]);
+    expect(readFileSync(join(root, 'calls.log'), 'utf8')).toContain('cloudwatch put-metric-data ProviderHost file://');
+  });
+
+  it('refuses what CloudWatch refuses, naming it, and records nothing', () => {
+    const bad = (entries: unknown, namespace = 'ProviderHost') => aws('cloudwatch', 'put-metric-data', '--namespace', namespace, '--metric-data', data(entries));
+    expect(bad([{ MetricName: 'X', Value: 'NaN' }]).stderr).toContain('metric 1: Value must be a finite number');
+    expect(bad([{ MetricName: 'X', Value: 1, Unit: 'Days' }]).stderr).toContain('metric 1: Unit "Days" is not a CloudWatch unit');
+    expect(bad([{ MetricName: 'X', Value: 1, Dimensions: [{ Name: 'Environment', Value: '' }] }]).stderr).toContain('each dimension needs a Name and a Value');
+    expect(bad([]).stderr).toContain('a list of 1-1000 metrics');
+    expect(bad([{ MetricName: 'X', Value: 1 }], 'AWS/EC2').status).toBe(255);
+    expect(aws('cloudwatch', 'put-metric-data', '--namespace', 'ProviderHost', '--metric-data', '[]').stderr).toContain('file:// only');
+    expect(() => readFileSync(join(root, 'cloudwatch', 'metrics.jsonl'))).toThrow();
+  });
+});

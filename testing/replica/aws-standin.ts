@@ -5,10 +5,14 @@
  *
  *   s3/<bucket>/<key>     objects
  *   ssm/<name>            parameter values (name starts with "/")
+ *   cloudwatch/metrics.jsonl  one JSON line per put-metric-data: namespace, region and each
+ *                         metric's name, value, unit and dimensions (what the host publishes)
  *   calls.log             one line per call: the command and names, never values
  *
  * Supported: `ssm get-parameter --name N [--with-decryption] [--query Parameter.Value --output text]`,
- * `s3 cp <src> <dst>` (one side s3://), `s3 ls s3://b/key`, `s3 sync s3://b/prefix <dir> [--delete]`.
+ * `s3 cp <src> <dst>` (one side s3://), `s3 ls s3://b/key`, `s3 sync s3://b/prefix <dir> [--delete]`,
+ * `cloudwatch put-metric-data --namespace N --metric-data file://F` (checked as CloudWatch
+ * would: names, finite values, units, dimensions).
  * Like the real CLI, downloads go to a temp file then rename (a hard-linked
  * copy of the old file keeps its content), and sync compares size and mtime.
  */
@@ -16,7 +20,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readF
 import { dirname, join, relative } from 'node:path';
 
 const IGNORED_FLAGS = new Set(['--only-show-errors', '--no-progress', '--with-decryption', '--quiet']);
-const VALUE_FLAGS = new Set(['--region', '--name', '--query', '--output', '--sse', '--profile']);
+const VALUE_FLAGS = new Set(['--region', '--name', '--query', '--output', '--sse', '--profile', '--namespace', '--metric-data']);
 
 interface Parsed {
   readonly positional: string[];
@@ -72,6 +76,46 @@ function download(source: string, dest: string): void {
   renameSync(tmp, dest);
 }
 
+/** CloudWatch's StandardUnit values. */
+const UNITS = new Set([
+  'Seconds', 'Microseconds', 'Milliseconds', 'Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes', 'Bits', 'Kilobits', 'Megabits', 'Gigabits', 'Terabits',
+  'Percent', 'Count', 'Bytes/Second', 'Kilobytes/Second', 'Megabytes/Second', 'Gigabytes/Second', 'Terabytes/Second', 'Bits/Second', 'Kilobits/Second',
+  'Megabits/Second', 'Gigabits/Second', 'Terabits/Second', 'Count/Second', 'None',
+]);
+
+interface RecordedMetric {
+  readonly name: string;
+  readonly value: number;
+  readonly unit?: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+}
+
+/** Checks put-metric-data's MetricData (the CLI's JSON shape) as the API would, and keeps what a test needs. */
+function recordedMetrics(text: string): RecordedMetric[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new Error('--metric-data is not JSON');
+  }
+  if (!Array.isArray(data) || data.length === 0 || data.length > 1000) throw new Error('--metric-data must be a list of 1-1000 metrics');
+  return data.map((entry: { MetricName?: unknown; Value?: unknown; Unit?: unknown; Dimensions?: unknown }, i) => {
+    const where = `metric ${i + 1}`;
+    if (typeof entry.MetricName !== 'string' || !/^[^:].{0,254}$/s.test(entry.MetricName)) throw new Error(`${where}: MetricName must be 1-255 characters`);
+    if (typeof entry.Value !== 'number' || !Number.isFinite(entry.Value)) throw new Error(`${where}: Value must be a finite number`);
+    if (entry.Unit !== undefined && !UNITS.has(entry.Unit as string)) throw new Error(`${where}: Unit ${JSON.stringify(entry.Unit)} is not a CloudWatch unit`);
+    const dimensions: Record<string, string> = {};
+    for (const d of (entry.Dimensions ?? []) as { Name?: unknown; Value?: unknown }[]) {
+      if (typeof d.Name !== 'string' || typeof d.Value !== 'string' || d.Name === '' || d.Value === '' || d.Name.length > 255 || d.Value.length > 1024) {
+        throw new Error(`${where}: each dimension needs a Name and a Value`);
+      }
+      dimensions[d.Name] = d.Value;
+    }
+    if (Object.keys(dimensions).length > 30) throw new Error(`${where}: at most 30 dimensions`);
+    return { name: entry.MetricName, value: entry.Value, ...(entry.Unit !== undefined ? { unit: entry.Unit as string } : {}), dimensions };
+  });
+}
+
 function run(root: string, argv: readonly string[]): string {
   // Global options (--region) may come before the service, as with the real CLI.
   const { positional: words, options, flags } = parse(argv);
@@ -118,6 +162,16 @@ function run(root: string, argv: readonly string[]): string {
       for (const file of listFiles(dest)) if (!wanted.has(relative(dest, file))) rmSync(file);
     }
     mkdirSync(dest, { recursive: true });
+    return '';
+  }
+  if (service === 'cloudwatch' && command === 'put-metric-data') {
+    const namespace = options.get('--namespace') ?? '';
+    const source = options.get('--metric-data') ?? '';
+    if (!/^[^:].{0,254}$/s.test(namespace) || namespace.startsWith('AWS/')) throw new Error(`--namespace ${JSON.stringify(namespace)} is not one a caller may write`);
+    if (!source.startsWith('file://')) throw new Error('the stand-in reads --metric-data from file:// only');
+    const metrics = recordedMetrics(readFileSync(source.slice('file://'.length), 'utf8'));
+    mkdirSync(join(root, 'cloudwatch'), { recursive: true });
+    appendFileSync(join(root, 'cloudwatch', 'metrics.jsonl'), `${JSON.stringify({ namespace, region: options.get('--region') ?? null, metrics })}\n`);
     return '';
   }
   throw new Error(`the stand-in does not implement "aws ${service} ${command}"`);

@@ -6,10 +6,14 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAuthorizationServer, requestToken, type AuthorizationServerHandle } from '../authz-server';
-import { createRootCa, issueClientCert, subjectDn, type IssuedCertificate } from '../pki';
+import { createRootCa, issueClientCert, subjectDn, type CertificateAuthority, type IssuedCertificate } from '../pki';
 import { createDevSet, type DevSet } from '../pki/dev-set';
 import { repoRoot } from './paths';
+import { startCrlPublisher, type CrlPublisher } from './crl-publisher';
 import { Replica, type ReplicaOptions, type ScriptRun } from './replica';
+
+/** Where the dev PKI's two CAs publish their CRLs (CrlPublisher paths). */
+export const REPLICA_CRL_PATHS = { root: '/root-ca.crl', issuing: '/issuing-ca.crl' } as const;
 
 export const REPLICA_SCOPE = 'datasets:read';
 
@@ -35,6 +39,8 @@ export interface ProviderReplica {
   readonly foreignClient: IssuedCertificate;
   /** That CA's certificate (to add it to the trust bundle in a test). */
   readonly foreignRootPem: string;
+  /** That CA (to publish its CRL in a test). */
+  readonly foreignRoot: CertificateAuthority;
   /** An expired certificate from the trusted intermediate. */
   readonly expiredClient: IssuedCertificate;
   readonly authz: AuthorizationServerHandle;
@@ -42,6 +48,8 @@ export interface ProviderReplica {
   readonly setup: ScriptRun;
   /** The root that signed the site certificate (pebble's, fetched after issuance). */
   readonly siteCaPem: string;
+  /** The trust framework's CRL endpoint: `crl.revoke(REPLICA_CRL_PATHS.issuing, certPem)`. */
+  readonly crl: CrlPublisher;
   /** A certificate-bound access token for `client` (consumer or other-consumer). */
   token(client: 'consumer' | 'other-consumer'): Promise<string>;
   stop(): Promise<void>;
@@ -50,6 +58,7 @@ export interface ProviderReplica {
 export async function startProviderReplica(options: ProviderReplicaOptions): Promise<ProviderReplica> {
   const replica = new Replica(options);
   let authz: AuthorizationServerHandle | undefined;
+  let crl: CrlPublisher | undefined;
   try {
     const pkiDir = replica.path('pki');
     const pki = createDevSet(pkiDir);
@@ -62,6 +71,10 @@ export async function startProviderReplica(options: ProviderReplicaOptions): Pro
       notAfter: new Date(Date.now() - DAY_MS),
     });
     writeFileSync(join(pkiDir, 'server.chain.pem'), pki.server.chainPem);
+    crl = await startCrlPublisher([
+      { path: REPLICA_CRL_PATHS.root, ca: pki.rootCa },
+      { path: REPLICA_CRL_PATHS.issuing, ca: pki.intermediateCa },
+    ]);
 
     authz = await startAuthorizationServer({
       tlsCert: join(pkiDir, 'server.chain.pem'),
@@ -86,6 +99,7 @@ export async function startProviderReplica(options: ProviderReplicaOptions): Pro
         transportKeyPem: pki.provider.keyPem,
         issuerCaPem: pki.rootCa.certPem,
         trustBundlePem: pki.caBundlePem,
+        crlUrls: crl.urls,
       },
       options.datasets,
       options.publicFiles,
@@ -97,12 +111,15 @@ export async function startProviderReplica(options: ProviderReplicaOptions): Pro
     const siteCaPem = await replica.acme!.issuingRootPem();
 
     const authzHandle = authz;
+    const crlPublisher = crl;
     return {
+      crl: crlPublisher,
       replica,
       pki,
       otherConsumer,
       foreignClient,
       foreignRootPem: foreignRoot.certPem,
+      foreignRoot,
       expiredClient,
       authz: authzHandle,
       setup,
@@ -114,11 +131,13 @@ export async function startProviderReplica(options: ProviderReplicaOptions): Pro
       },
       stop: async () => {
         await authzHandle.stop();
+        await crlPublisher.stop();
         await replica.stop(process.env.PH_REPLICA_KEEP === '1');
       },
     };
   } catch (error) {
     await authz?.stop().catch(() => undefined);
+    await crl?.stop().catch(() => undefined);
     await replica.stop(process.env.PH_REPLICA_KEEP === '1');
     throw error;
   }

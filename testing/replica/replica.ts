@@ -57,6 +57,8 @@ export interface ReplicaIdentity {
   readonly issuerCaPem: string;
   /** The trust framework's client-CA bundle (stored in "S3"). */
   readonly trustBundlePem: string;
+  /** Where the trust framework's CAs publish their CRLs (the contract's crlUrls). */
+  readonly crlUrls?: readonly string[];
 }
 
 export interface ScriptRun {
@@ -185,6 +187,7 @@ export class Replica implements Interruptible {
     const hostEnv = encodeHostEnv({
       domain: this.domain,
       region: 'eu-west-2',
+      environment: 'replica',
       bucket: 'replica-bucket',
       bundleKey: `${BUCKET_LAYOUT.bundles}replica.zip`,
       trustBundleKey: BUCKET_LAYOUT.trustBundleKey,
@@ -201,6 +204,7 @@ export class Replica implements Interruptible {
       tlsKeyParam: '/replica/provider/tls-key',
       appInstances: this.options.appInstances ?? HOST_SETTINGS.appInstances.default,
       authzCacheSeconds: HOST_SETTINGS.authzCacheSeconds.default,
+      ...(identity.crlUrls && identity.crlUrls.length > 0 ? { crlUrls: identity.crlUrls.join(',') } : { revocation: false }),
       hostConfigParam: '/replica/provider/host-config',
     });
     writeFileSync(join(etc, 'host.env'), hostEnv);
@@ -251,6 +255,8 @@ export class Replica implements Interruptible {
       PH_PM2: join(this.repo, 'node_modules', 'pm2', 'bin', 'pm2'),
       PH_PM2_HOME: join(home, '.pm2'),
       PH_LOGROTATE_DIR: this.path('etc', 'logrotate.d'),
+      PH_HOST_LOG_DIR: this.path('var', 'log', 'provider-host'),
+      PH_CLOUD_INIT_LOG: this.path('var', 'log', 'cloud-init-output.log'),
       PH_ISSUER_CA_FILE: this.path('etc', 'provider-host', 'issuer-ca.pem'),
     };
   }
@@ -271,7 +277,7 @@ export class Replica implements Interruptible {
   }
 
   /** Runs host/scripts/<name>.sh from the installed bundle, as bootstrap.sh does. */
-  runHostScript(name: 'setup' | 'update' | 'release-sync', timeoutMs = 240000): Promise<ScriptRun> {
+  runHostScript(name: 'setup' | 'update' | 'release-sync' | 'revocation-refresh' | 'publish-metrics', timeoutMs = 240000): Promise<ScriptRun> {
     return this.run('bash', [this.path('opt', 'provider-host', 'current', 'host', 'scripts', `${name}.sh`)], timeoutMs);
   }
 

@@ -52,7 +52,7 @@ describe('provider-host, without a provider', () => {
     expect(none.stderr).toMatch(/^Usage: provider-host <command>/);
   }, 60_000);
 
-  it.each([['client', 'help'], ['client', '--help'], ['verify', '--help'], ['preflight', '--help'], ['preflight', 'help'], ['dev', '--help']])(
+  it.each([['client', 'help'], ['client', '--help'], ['verify', '--help'], ['preflight', '--help'], ['preflight', 'help'], ['dev', '--help'], ['report', '--help'], ['revoke', '--help'], ['unrevoke', '-h'], ['revoked', '--help'], ['catalog', '--help']])(
     '%s %s prints its own usage, exit 0',
     async (command, flag) => {
       const run = await providerHost([command, flag]);
@@ -66,7 +66,7 @@ describe('provider-host, without a provider', () => {
   it('an unknown command: exit 2 naming the commands', async () => {
     const run = await providerHost(['publsh']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('error: unknown command "publsh"\n  hint: one of preflight, synth, client, verify, dev, publish, status, rollback, help\n');
+    expect(run.stderr).toBe('error: unknown command "publsh"\n  hint: one of preflight, synth, client, verify, dev, publish, status, rollback, catalog, report, revoke, unrevoke, revoked, help\n');
   }, 60_000);
 });
 

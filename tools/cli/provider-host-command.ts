@@ -8,10 +8,13 @@
  * check, a host that did not start), 2 bad usage or configuration.
  */
 import { spawn } from 'node:child_process';
+import { runCatalogCli } from '../catalog/catalog-command';
 import { runClientCli } from '../client/cli';
 import { runSandboxCli } from '../dev/sandbox-command';
 import { runPreflightCli } from '../preflight/cli';
 import { runReleaseCli } from '../publish/cli';
+import { runReportCli } from '../report/report-command';
+import { runRevokeCli } from '../revoke/revoke-cli';
 import { runVerifyCli } from '../verify/cli';
 import { PROJECT_ROOT } from '../../lib/project-paths';
 
@@ -43,6 +46,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   publish: { summary: 'publish datasets to the bucket, no deploy: <folder | files> (--dry-run)', run: (argv) => runReleaseCli('publish', argv, { stdout: process.stdout, stderr: process.stderr }) },
   status: { summary: 'the live data release and the one the host serves', run: (argv) => runReleaseCli('status', argv, { stdout: process.stdout, stderr: process.stderr }) },
   rollback: { summary: 'point the data back to the previous release', run: (argv) => runReleaseCli('rollback', argv, { stdout: process.stdout, stderr: process.stderr }) },
+  catalog: { summary: 'the DCAT catalog records (JSON-LD) of a release: <folder> | --env <name> (--publisher, --out)', run: (argv) => runCatalogCli(argv, { stdout: process.stdout, stderr: process.stderr }) },
+  report: { summary: 'access report per consumer and dataset from the host logs: <nginx logs> (--day, --out report.html, --json)', run: (argv) => runReportCli(argv, { stdout: process.stdout, stderr: process.stderr }) },
+  revoke: { summary: 'refuse a client certificate now (deny list): <cert.pem> | --serial --issuer | --sha1', run: (argv) => runRevokeCli('revoke', argv, { stdout: process.stdout, stderr: process.stderr }) },
+  unrevoke: { summary: 'take a certificate off the deny list', run: (argv) => runRevokeCli('unrevoke', argv, { stdout: process.stdout, stderr: process.stderr }) },
+  revoked: { summary: "the deny list and the host's revocation status (CRLs)", run: (argv) => runRevokeCli('revoked', argv, { stdout: process.stdout, stderr: process.stderr }) },
 };
 
 export const HELP = `Usage: provider-host <command> [options]      (provider-host <command> --help for its options)

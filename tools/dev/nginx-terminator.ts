@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { renderMtlsSite } from '../../nginx/sites';
+import { writeRevocationNginxFiles } from '../../nginx/revocation';
+import { EMPTY_DENY_LIST } from '../../contract/deny-list';
 import { readyWhen, stopChild } from '../../lib/child-process';
 import { acceptsConnections, canListen, freePort } from '../../lib/ports';
 import { createNginxPrefix, NGINX_BIN, nginxMissing } from '../../testing/replica/nginx-process';
@@ -57,6 +59,7 @@ export async function startNginxTerminator(options: TerminatorOptions, nginxBin:
       appSocket: options.appSocket,
       datasetsDir: options.datasetsDir,
       authzCacheDir: join(prefix, 'authz-cache'),
+      revocationDir: writeRevocationNginxFiles(join(prefix, 'revocation'), { checkCrls: options.crlFile !== undefined, denyList: EMPTY_DENY_LIST, ...(options.crlFile !== undefined ? { crlFile: options.crlFile } : {}) }),
     }),
   );
   const test = spawnSync(nginxBin, [...nginx.args, '-t'], { encoding: 'utf8' });

@@ -61,6 +61,8 @@ export function escapedClientCert(der: Buffer): string {
 export async function startNodeTerminator(options: TerminatorOptions): Promise<Terminator> {
   const page = (name: string): string => readFileSync(join(options.errorPagesDir, name), 'utf8');
   const clientCertificatePage = page('client-certificate.json');
+  // As the nginx site's map: a revoked certificate is told so.
+  const revokedPage = page('certificate-revoked.json');
   const unavailablePage = page('502.json');
   const notFoundPage = page('404.json');
 
@@ -69,6 +71,8 @@ export async function startNodeTerminator(options: TerminatorOptions): Promise<T
       cert: readFileSync(options.serverCertFile),
       key: readFileSync(options.serverKeyFile),
       ca: readFileSync(options.clientCaFile),
+      // One entry per CRL: Node reads a single CRL from each.
+      ...(options.crlFile !== undefined ? { crl: readFileSync(options.crlFile, 'utf8').match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g) ?? [] } : {}),
       // like `ssl_verify_client on`: ask, then answer 400 ourselves instead of a bare TLS alert
       requestCert: true,
       rejectUnauthorized: false,
@@ -80,9 +84,13 @@ export async function startNodeTerminator(options: TerminatorOptions): Promise<T
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       const socket = req.socket as TLSSocket;
       const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
-      if (!peer?.raw) {
-        res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(clientCertificatePage) });
-        res.end(clientCertificatePage);
+      // As the nginx site: without any certificate, /ping only (the health check).
+      const nonePresented = !socket.authorized && Object.keys(socket.getPeerCertificate()).length === 0;
+      const healthCheck = nonePresented && (req.url ?? '') === '/ping';
+      if (!peer?.raw && !healthCheck) {
+        const body = String(socket.authorizationError) === 'CERT_REVOKED' ? revokedPage : clientCertificatePage;
+        res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
         return;
       }
       if (isInternalPath(req.url ?? '/')) {
@@ -96,7 +104,8 @@ export async function startNodeTerminator(options: TerminatorOptions): Promise<T
       }
       headers['x-forwarded-for'] = socket.remoteAddress ?? '';
       headers['x-forwarded-proto'] = 'https';
-      headers[CLIENT_CERT_HEADER] = escapedClientCert(peer.raw);
+      // nginx sends no header for an empty value: none without a certificate.
+      if (peer?.raw) headers[CLIENT_CERT_HEADER] = escapedClientCert(peer.raw);
       const upstream = httpRequest({ socketPath: options.appSocket, method: req.method, path: req.url, headers }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
         answer.pipe(res);

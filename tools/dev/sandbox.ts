@@ -8,6 +8,7 @@ import { canListen } from '../../lib/ports';
 import { startAuthz, type AuthzHandle } from './authz';
 import { buildEntries } from './build';
 import { ensureDevPki } from './dev-pki';
+import { writeSandboxCrls } from './sandbox-crls';
 import { sandboxInstructions } from './instructions';
 import { findNginx, startNginxTerminator } from './nginx-terminator';
 import { startNodeTerminator } from './node-terminator';
@@ -124,6 +125,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       datasetsDir: dataDir,
       errorPagesDir: join(repo, 'nginx', 'errors'),
       workDir: dirs.work,
+      crlFile: writeSandboxCrls(pki.dir, join(dirs.work, 'crl.pem')),
     };
     const terminator: Terminator =
       kind.kind === 'nginx' ? await startNginxTerminator(terminatorOptions, kind.bin) : await startNodeTerminator(terminatorOptions);

@@ -18,6 +18,8 @@ export interface TerminatorOptions {
   readonly errorPagesDir: string;
   /** A private folder for the terminator's own files (nginx prefix, logs). */
   readonly workDir: string;
+  /** The CAs' CRLs (PEM): revoked client certificates are refused, as on the host. */
+  readonly crlFile?: string;
 }
 
 export interface Terminator {

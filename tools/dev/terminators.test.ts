@@ -8,6 +8,9 @@ import { createDevSet, type DevSet } from '../../testing/pki/dev-set';
 import { findNginx, startNginxTerminator } from './nginx-terminator';
 import { CLIENT_CERT_HEADER, startNodeTerminator } from './node-terminator';
 import type { Terminator, TerminatorOptions } from './terminator';
+import { issueClientCert } from '../../testing/pki';
+import { issueCrl, serialOf } from '../../testing/pki/crl';
+import { writeFileSync } from 'node:fs';
 
 // GIVEN an upstream on a UNIX socket that echoes the headers it receives, and a dev PKI
 const work = mkdtempSync(join(tmpdir(), 'terminators-'));
@@ -30,11 +33,17 @@ function options(name: string): TerminatorOptions {
     datasetsDir: resolve(__dirname, '..', '..', 'sample-data'),
     errorPagesDir: resolve(__dirname, '..', '..', 'nginx', 'errors'),
     workDir: join(work, name),
+    crlFile: join(work, 'crl.pem'),
   };
 }
 
+/** A consumer of the dev PKI whose certificate its issuing CA has revoked (in both terminators' CRLs). */
+let revoked: { certPem: string; keyPem: string };
+
 beforeAll(async () => {
   pki = createDevSet(join(work, 'pki'));
+  revoked = issueClientCert(pki.intermediateCa, { subject: { commonName: 'revoked-consumer' } });
+  writeFileSync(join(work, 'crl.pem'), issueCrl(pki.rootCa, { crlNumber: 1 }).pem + issueCrl(pki.intermediateCa, { crlNumber: 1, revoked: [{ serialNumber: serialOf(revoked.certPem) }] }).pem);
   echo = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(req.headers));
@@ -71,6 +80,22 @@ describe('the Node terminator behaves like the nginx site in front of the app', 
     const pem = decodeURIComponent(viaNode![CLIENT_CERT_HEADER]!);
     expect(new X509Certificate(pem).fingerprint256).toBe(new X509Certificate(pki.consumer.certPem).fingerprint256);
     for (const name of ['x-forwarded-proto', 'x-forwarded-for']) expect(viaNode![name]).toBe(viaNginx![name]);
+  });
+
+  it('checks the CAs\' CRLs like the host: a revoked consumer gets 400 and the same revoked page, another is served', async () => {
+    const [viaNginx, viaNode] = await Promise.all(running.map((t) => get(t, { cert: revoked.certPem, key: revoked.keyPem, ca: ca() })));
+    expect(viaNginx!.status).toBe(400);
+    expect(JSON.parse(viaNginx!.body).error_description).toMatch(/revoked/);
+    expect(viaNode).toEqual(viaNginx);
+    for (const t of running) expect((await get(t, consumer())).status).toBe(200);
+  });
+
+  it('answers /ping without a client certificate (the outside-in health check), with no client certificate header', async () => {
+    const [viaNginx, viaNode] = await Promise.all(running.map((t) => get(t, { ca: ca() }, { [CLIENT_CERT_HEADER]: 'forged' }, '/ping')));
+    for (const via of [viaNginx!, viaNode!]) {
+      expect(via.status).toBe(200);
+      expect(JSON.parse(via.body)[CLIENT_CERT_HEADER]).toBeUndefined();
+    }
   });
 
   it('answers 400 with the same JSON page when no client certificate is sent', async () => {

@@ -18,7 +18,7 @@ import { publishRelease, releaseStatus, rollbackRelease } from './publish';
 import type { ReleaseStore } from './release-store';
 import { S3Store } from './s3-store';
 
-const WHERE = `Where (one of):
+export const WHERE = `Where (one of):
   --bucket <name>      the data bucket (the stack's output "bucket")
   --env <name>         config/environments/<name>.yaml: its region, and its bucket from the
                        local state terraform.<name>.tfstate when there is one
@@ -130,7 +130,10 @@ function bucketFromState(stateDir: string, env: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function openStore(options: Options, io: ReleaseCliIo): ReleaseStore {
+/** The bucket options alone: revoke (tools/revoke) opens the same store the same way. */
+export type StoreOptions = Pick<Options, 'bucket' | 'bucketDir' | 'env' | 'region'>;
+
+export function openStore(options: StoreOptions, io: ReleaseCliIo): ReleaseStore {
   if (options.bucketDir !== undefined) {
     if (options.bucket !== undefined || options.env !== undefined) throw new UsageError('--bucket-dir stands in for the bucket: give it alone, without --bucket or --env');
     return new FolderStore(options.bucketDir);

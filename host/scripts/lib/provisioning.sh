@@ -26,4 +26,8 @@ lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$lib/renewal.sh"
 # shellcheck source=metadata-guard.sh
 . "$lib/metadata-guard.sh"
+# shellcheck source=revocation.sh
+. "$lib/revocation.sh"
+# shellcheck source=metrics.sh
+. "$lib/metrics.sh"
 unset lib

@@ -12,6 +12,7 @@ install_renewal_timer() {
   ensure_dir "$PH_SYSTEMD_DIR" 0755 root:root
   host_render template "$PH_CURRENT/host/systemd/provider-certbot-renew.service.tmpl" \
     "certbot=$certbot_path" "ph_etc=$PH_ETC" "le_dir=$PH_LE_DIR" "le_work_dir=$PH_LE_WORK_DIR" "le_logs_dir=$PH_LE_LOGS_DIR" \
+    "result_script=$PH_PREFIX/current/host/scripts/certbot-renew-result.sh" \
     >"$PH_STATE/renew.service.rendered" || die "cannot render the renewal service (above)"
   install_timer provider-certbot-renew renewal "$PH_STATE/renew.service.rendered" "certificates would not renew"
 }
