@@ -6,13 +6,13 @@
  * Nothing here reads process.argv: the entry passes it in.
  */
 import { promises as fs } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EnvironmentError, loadNamedEnvironment } from '../../config/load';
 import { ReleaseFormatError, type ReleaseFile } from '../../contract/release-manifest';
 import { ENVIRONMENTS_DIR } from '../../lib/project-paths';
 import type { Manifest } from '../../provider-app/manifest';
-import { openStore, WHERE, type ReleaseCliIo, type StoreOptions } from '../publish/cli';
+import { openStore, STORE_FLAGS, WHERE, type ReleaseCliIo, type StoreOptions } from '../publish/cli';
+import { OutputFileError, writeOutputFile } from '../lib/output-file';
 import { PublishInputError, readLocalRelease } from '../publish/local-files';
 import { readLiveRelease } from '../publish/publish';
 import { buildCatalog, CatalogError, IB1_CORE_TRUST_FRAMEWORK, type CatalogProblem, type ProviderFacts, type TrustFramework } from './catalog-records';
@@ -45,7 +45,6 @@ export type CatalogCliIo = ReleaseCliIo;
 
 class UsageError extends Error {}
 /** The document could not be written where --out says. */
-class OutputError extends Error {}
 
 const TRUST_FRAMEWORKS: readonly TrustFramework[] = ['ib1', 'open-energy'];
 
@@ -80,10 +79,7 @@ function parse(argv: readonly string[]): Options | 'help' {
       strict: true,
       options: {
         help: { type: 'boolean', short: 'h' },
-        bucket: { type: 'string' },
-        'bucket-dir': { type: 'string' },
-        env: { type: 'string' },
-        region: { type: 'string' },
+        ...STORE_FLAGS,
         publisher: { type: 'string' },
         'base-url': { type: 'string' },
         'trust-framework': { type: 'string' },
@@ -170,13 +166,7 @@ async function run(options: Options, io: CatalogCliIo): Promise<number> {
     io.stderr.write(`${summary}\n`);
     return 0;
   }
-  try {
-    await fs.writeFile(options.out, text);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `the folder ${dirname(resolve(options.out))} does not exist` : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
-    throw new OutputError(`cannot write ${options.out}: ${why}; choose another --out`);
-  }
+  await writeOutputFile(options.out, text);
   io.stderr.write(`wrote ${options.out}: ${summary}\n`);
   return 0;
 }
@@ -198,7 +188,7 @@ export async function runCatalogCli(argv: readonly string[], io: CatalogCliIo): 
       io.stderr.write(`error: the catalog records cannot be written:\n${error.problems.map((p) => `  ${explain(p)}\n`).join('')}`);
       return 2;
     }
-    if (error instanceof PublishInputError || error instanceof EnvironmentError || error instanceof OutputError) {
+    if (error instanceof PublishInputError || error instanceof EnvironmentError || error instanceof OutputFileError) {
       io.stderr.write(`error: ${error.message}\n`);
       return 2;
     }

@@ -95,10 +95,7 @@ function parse(command: ReleaseCommand, argv: readonly string[]): Options {
         'dry-run': { type: 'boolean' },
         merge: { type: 'boolean' },
         to: { type: 'string' },
-        bucket: { type: 'string' },
-        'bucket-dir': { type: 'string' },
-        env: { type: 'string' },
-        region: { type: 'string' },
+        ...STORE_FLAGS,
       },
     });
   } catch (error) {
@@ -131,6 +128,14 @@ function bucketFromState(stateDir: string, env: string): string | undefined {
 }
 
 /** The bucket options alone: revoke (tools/revoke) opens the same store the same way. */
+/** The bucket selection flags (WHERE), for every command that opens the store with openStore. */
+export const STORE_FLAGS = {
+  bucket: { type: 'string' },
+  'bucket-dir': { type: 'string' },
+  env: { type: 'string' },
+  region: { type: 'string' },
+} as const;
+
 export type StoreOptions = Pick<Options, 'bucket' | 'bucketDir' | 'env' | 'region'>;
 
 export function openStore(options: StoreOptions, io: ReleaseCliIo): ReleaseStore {

@@ -4,8 +4,8 @@
  * on stderr. Exit codes: 0 done, 2 bad usage or an unreadable log (named), 1 anything else.
  * Nothing here reads process.argv or the clock directly: the entry passes them in.
  */
-import { writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { OutputFileError, writeOutputFile } from '../lib/output-file';
 import { parseArgs } from 'node:util';
 import { AccessReportBuilder, type InputFile } from './access-report';
 import { AppLineIndex } from './app-line-index';
@@ -42,7 +42,6 @@ export interface ReportCliIo {
 
 class UsageError extends Error {}
 /** The HTML page could not be written where --out says. */
-class OutputError extends Error {}
 
 /** Malformed line numbers kept per file, to point at. */
 const MALFORMED_SHOWN = 5;
@@ -165,13 +164,7 @@ async function run(options: Options, io: ReportCliIo): Promise<number> {
   const report = builder.build(files);
 
   if (options.out !== undefined) {
-    try {
-      await writeFile(options.out, renderHtml(report));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? `the folder ${dirname(resolve(options.out))} does not exist` : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
-      throw new OutputError(`cannot write ${options.out}: ${why}; choose another --out`);
-    }
+    await writeOutputFile(options.out, renderHtml(report));
     io.stderr.write(`wrote ${options.out}\n`);
   }
   io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
@@ -191,7 +184,7 @@ export async function runReportCli(argv: readonly string[], io: ReportCliIo): Pr
       io.stderr.write(`error: ${error.message}\n  hint: provider-host report --help\n`);
       return 2;
     }
-    if (error instanceof LogFileError || error instanceof OutputError) {
+    if (error instanceof LogFileError || error instanceof OutputFileError) {
       io.stderr.write(`error: ${error.message}\n`);
       return 2;
     }

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
 import { DenyListError, denyListSchema, EMPTY_DENY_LIST, parseDenyList, type DenyEntry, type DenyList } from '../../contract/deny-list';
 import { EnvironmentError } from '../../config/load';
-import { openStore, WHERE, type ReleaseCliIo, type StoreOptions } from '../publish/cli';
+import { openStore, STORE_FLAGS, WHERE, type ReleaseCliIo, type StoreOptions } from '../publish/cli';
 import type { ReleaseStore } from '../publish/release-store';
 import { denyEntryFor, describeTarget, RevokeInputError, selectCertificate, type SelectedCertificate, type SelectorOptions } from './certificate-selector';
 import { addEntry, removeEntries } from './deny-list-edit';
@@ -97,10 +97,7 @@ function parse(command: RevokeCommand, argv: readonly string[]): Options {
         issuer: { type: 'string' },
         sha1: { type: 'string' },
         json: { type: 'boolean' },
-        bucket: { type: 'string' },
-        'bucket-dir': { type: 'string' },
-        env: { type: 'string' },
-        region: { type: 'string' },
+        ...STORE_FLAGS,
       },
     });
   } catch (error) {
