@@ -18,9 +18,12 @@ main() {
   require_commands "$PH_NODE" "$PH_AWS" sha256sum flock cmp
   local reload_app=0 reload_nginx=0
   # The operator's deny list rides on this timer: a revocation applies within ~30 s.
+  # nginx's files are rendered (a Node start) only when the list changed, not every 20 s.
   track reload_nginx sync_deny_list
-  track reload_nginx install_revocation_nginx
-  if ((reload_nginx == 1)); then revocation_apply; fi
+  if ((reload_nginx == 1)); then
+    install_revocation_nginx
+    revocation_apply
+  fi
   track reload_app sync_release
   # The app may index the datasets (as after update.sh's swap); a host whose setup has
   # not started the app yet gets it started by setup.sh.
