@@ -24,7 +24,7 @@ import { sleep, waitFor } from '../lib/child-process';
 import { freePort } from '../lib/ports';
 import { createIntermediateCa, createRootCa, issueClientCert, issueServerCert, type CertificateAuthority, type IssuedCertificate } from '../testing/pki';
 import { issueCrl, serialOf } from '../testing/pki/crl';
-import { createNginxPrefix, NGINX_BIN, startNginx, stopNginx, testNginxConfig, type NginxPrefix } from '../testing/replica/nginx-process';
+import { createNginxPrefix, reloadNginx, startNginx, stopNginx, testNginxConfig, type NginxPrefix } from '../testing/replica/nginx-process';
 import { CRL_SET_FILE, writeRevocationNginxFiles, type RevocationNginxState } from './revocation';
 import { nginxSourceDir, renderMtlsSite } from './sites';
 
@@ -99,15 +99,14 @@ function writeCrlSet(crls: readonly string[]): void {
 }
 
 /** Renders the revocation files for `state` and reloads nginx (as the host's revocation_apply does). */
-function apply(state: Omit<RevocationNginxState, 'crlFile'> & { crl: boolean }): void {
+async function apply(state: Omit<RevocationNginxState, 'crlFile'> & { crl: boolean }): Promise<void> {
   writeRevocationNginxFiles(revocationDir, {
     checkCrls: state.checkCrls,
     denyList: state.denyList,
     ...(state.crl ? { crlFile: join(revocationDir, CRL_SET_FILE), crlGeneration: state.crlGeneration } : {}),
   });
   testNginxConfig(nginx);
-  const reload = spawnSync(NGINX_BIN, [...nginx.args, '-s', 'reload'], { encoding: 'utf8' });
-  if (reload.status !== 0) throw new Error(`nginx -s reload: ${reload.stderr}`);
+  await reloadNginx(nginx, nginxPid);
 }
 
 /** Waits until `cert` gets `status` on a new connection (a reload takes effect within moments). */
@@ -197,7 +196,7 @@ describe('revocation in the mTLS site (real nginx)', () => {
 
   it('refuses a leaf its issuing CA revoked, serves the others, and logs the serial and issuer of each request', async () => {
     writeCrlSet(crls([serialOf(client.revoked.certPem)]));
-    apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
+    await apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
     await settles(client.good, 200);
     expect((await answer(client.direct)).status).toBe(200);
     const revoked = await answer(client.revoked);
@@ -212,14 +211,14 @@ describe('revocation in the mTLS site (real nginx)', () => {
 
   it('an intermediate revoked by the root takes its leaves with it; a CRL past its nextUpdate refuses its CA\'s clients', async () => {
     writeCrlSet(crls([], [serialOf(issuer.certPem)]));
-    apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
+    await apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
     const refused = await settles(client.good, 400);
     expect(refused.body).toEqual(errorBody('certificate-revoked'));
     expect((await answer(client.direct)).status).toBe(200);
 
     // The issuing CA's CRL expires in 2 s: its leaves are served until then, refused after.
     writeCrlSet(crls([], [], new Date(Date.now() + 2000)));
-    apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
+    await apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
     await settles(client.good, 200);
     await sleep(2500);
     const expired = await answer(client.good);
@@ -229,7 +228,7 @@ describe('revocation in the mTLS site (real nginx)', () => {
     expect((await answer(client.direct)).status).toBe(200);
 
     writeCrlSet(crls());
-    apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
+    await apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
     await settles(client.good, 200);
   });
 
@@ -243,7 +242,7 @@ describe('revocation in the mTLS site (real nginx)', () => {
       { sha1Fingerprint: fingerprint.replace(/:/g, '').toLowerCase(), addedAt },
     ];
     const generation = `g${crlNumber}`;
-    apply({ checkCrls: true, crl: true, crlGeneration: generation, denyList: { version: 1, entries } });
+    await apply({ checkCrls: true, crl: true, crlGeneration: generation, denyList: { version: 1, entries } });
     const denied = await settles(client.byIssuer, 400);
     expect(denied.body).toEqual(errorBody('certificate-revoked'));
     const byFingerprint = await answer(client.byFingerprint);
@@ -251,7 +250,7 @@ describe('revocation in the mTLS site (real nginx)', () => {
     expect(byFingerprint.body).toEqual(errorBody('certificate-revoked'));
     expect((await answer(client.good)).status).toBe(200);
 
-    apply({ checkCrls: true, crl: true, crlGeneration: generation, denyList: EMPTY_DENY_LIST });
+    await apply({ checkCrls: true, crl: true, crlGeneration: generation, denyList: EMPTY_DENY_LIST });
     await settles(client.byIssuer, 200);
     expect((await answer(client.byFingerprint)).status).toBe(200);
   });
@@ -263,7 +262,7 @@ describe('revocation in the mTLS site (real nginx)', () => {
     expect(first.session).toBeDefined();
     // Control: the session resumes across a reload that keeps the CRL set (the test can see a resumption).
     const addedAt = new Date().toISOString();
-    apply({ checkCrls: true, crl: true, crlGeneration: generation, denyList: { version: 1, entries: [{ issuer: 'CN=Revocation Issuer CA,O=Trust\\, Framework\\+Test', serial: serialOf(client.resumer.certPem), addedAt }] } });
+    await apply({ checkCrls: true, crl: true, crlGeneration: generation, denyList: { version: 1, entries: [{ issuer: 'CN=Revocation Issuer CA,O=Trust\\, Framework\\+Test', serial: serialOf(client.resumer.certPem), addedAt }] } });
     await settles(client.resumer, 400);
     const resumedDenied = await answer(client.resumer, { session: first.session });
     expect(resumedDenied.reused).toBe(true);
@@ -271,12 +270,12 @@ describe('revocation in the mTLS site (real nginx)', () => {
     expect(resumedDenied.body).toEqual(errorBody('certificate-revoked'));
 
     // Off the deny list, a fresh session; then the CA revokes it: a new CRL set, and the session does not resume.
-    apply({ checkCrls: true, crl: true, crlGeneration: generation, denyList: EMPTY_DENY_LIST });
+    await apply({ checkCrls: true, crl: true, crlGeneration: generation, denyList: EMPTY_DENY_LIST });
     const fresh = await settles(client.resumer, 200);
     const again = await answer(client.resumer, { session: fresh.session });
     expect(again).toMatchObject({ status: 200, reused: true });
     writeCrlSet(crls([serialOf(client.resumer.certPem)]));
-    apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
+    await apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
     await settles(client.resumer, 400);
     const resumedRevoked = await answer(client.resumer, { session: fresh.session });
     expect(resumedRevoked.reused).toBe(false);
@@ -296,7 +295,7 @@ describe('revocation in the mTLS site (real nginx)', () => {
     })();
     for (let i = 0; i < 5; i += 1) {
       writeCrlSet(crls());
-      apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
+      await apply({ checkCrls: true, crl: true, crlGeneration: `g${crlNumber}`, denyList: EMPTY_DENY_LIST });
       await sleep(300);
     }
     stop = true;

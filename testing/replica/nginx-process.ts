@@ -81,3 +81,27 @@ export function readNginxPid(nginx: NginxPrefix): number {
 export function stopNginx(pid: number, timeoutMs = 5000): Promise<void> {
   return stopPids([pid], timeoutMs);
 }
+
+/** The PIDs of the master's children (its workers, and a cache manager if any). */
+function childPids(masterPid: number): number[] {
+  const result = spawnSync('ps', ['-o', 'pid=', '--ppid', String(masterPid)], { encoding: 'utf8' });
+  return result.stdout.split('\n').map((line) => Number(line.trim())).filter((pid) => pid > 0);
+}
+
+/**
+ * `nginx -s reload`, then waits (bounded) until every worker of the old
+ * configuration has exited: until then a new connection may still reach an
+ * old worker, and a test that asserts the new configuration would race it.
+ */
+export async function reloadNginx(nginx: NginxPrefix, masterPid: number, timeoutMs = 10000): Promise<void> {
+  const before = childPids(masterPid);
+  const reload = spawnSync(NGINX_BIN, [...nginx.args, '-s', 'reload'], { encoding: 'utf8' });
+  if (reload.status !== 0) throw new Error(`nginx -s reload failed: ${reload.stderr}`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = childPids(masterPid);
+    if (now.length > 0 && !now.some((pid) => before.includes(pid))) return;
+    if (Date.now() > deadline) throw new Error(`nginx reload: the old workers ${before.join(', ')} had not exited after ${timeoutMs} ms`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  }
+}
