@@ -10,6 +10,8 @@
  *                                             (logs travel to the PM2 daemon over IPC)
  *   BENCH_INSTANCES=2 BENCH_ACCEL=1 BENCH_DURATION_MS=5000 BENCH_CONNECTIONS=16
  *   BENCH_PROFILE=1                           --cpu-prof the (single, non-PM2) app; .cpuprofile in .bench/
+ *   BENCH_ECOSYSTEM=<bundle>/provider-app/ecosystem.config.js   with BENCH_PM2=1: another
+ *                                             ecosystem file (its node_args, env), for before/after
  *
  * Every response is checked (status and size); errors make the exit code 1. Everything it
  * creates lives in a temp folder deleted at the end.
@@ -25,6 +27,7 @@ import { createDevSet } from '../testing/pki/dev-set';
 import { startDevSetAuthz } from './dev-set-authz';
 import { runBenchMain } from './run-main';
 import { stopChild } from '../lib/child-process';
+import { rssBytes } from './rss-sampler';
 
 const ROOT = join(__dirname, '..');
 // BENCH_APP_MAIN: another build of the app (e.g. an older commit's esbuild bundle) for before/after figures.
@@ -36,6 +39,7 @@ const USE_PM2 = process.env.BENCH_PM2 === '1';
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 2);
 const ACCEL = process.env.BENCH_ACCEL === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const MB = 1024 * 1024;
 
 function smallCsv(): Buffer {
   const lines = ['mpan,interval_start,interval_end,consumption_kwh,reading_type'];
@@ -113,7 +117,7 @@ async function main(): Promise<number> {
       }),
     );
     if (USE_PM2) {
-      spawnSync(process.execPath, [PM2, 'start', join(ROOT, 'provider-app', 'ecosystem.config.js')], { env: { ...pm2Env, PROVIDER_CONFIG: config }, stdio: 'ignore', timeout: 60000 });
+      spawnSync(process.execPath, [PM2, 'start', process.env.BENCH_ECOSYSTEM ?? join(ROOT, 'provider-app', 'ecosystem.config.js')], { env: { ...pm2Env, PROVIDER_CONFIG: config }, stdio: 'ignore', timeout: 60000 });
     } else {
       // Access lines go to a file, as PM2 fork mode or a redirect would do.
       const out = openSync(join(dir, 'app.log'), 'w');
@@ -136,7 +140,9 @@ async function main(): Promise<number> {
     const daemonPid = USE_PM2 ? Number(readFileSync(join(dir, 'pm2', 'pm2.pid'), 'utf8')) : undefined;
     const cpuBefore = appPids.map(cpuSeconds);
     const daemonBefore = daemonPid ? cpuSeconds(daemonPid) : 0;
+    const rssBefore = appPids.reduce((sum, pid) => sum + rssBytes(pid), 0);
     const result = await load(socket, headers, expectedBytes, DURATION_MS);
+    const rssAfter = appPids.reduce((sum, pid) => sum + rssBytes(pid), 0);
     const appCpu = appPids.map(cpuSeconds).reduce((sum, v, i) => sum + v - cpuBefore[i]!, 0);
     const daemonCpu = daemonPid ? cpuSeconds(daemonPid) - daemonBefore : 0;
     const report = {
@@ -146,6 +152,8 @@ async function main(): Promise<number> {
       seconds: DURATION_MS / 1000,
       ...result,
       appCpuMsPerRequest: Number(((appCpu * 1000) / Math.max(1, result.requests)).toFixed(3)),
+      // The app's resident memory (all its processes) after the warm-up and after the load.
+      appRssMb: [Number((rssBefore / MB).toFixed(1)), Number((rssAfter / MB).toFixed(1))],
       ...(USE_PM2 ? { pm2DaemonCpuMsPerRequest: Number(((daemonCpu * 1000) / Math.max(1, result.requests)).toFixed(3)) } : {}),
     };
     process.stdout.write(`${JSON.stringify(report)}\n`);

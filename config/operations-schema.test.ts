@@ -29,6 +29,8 @@ const DEFAULTS = {
   logs: { retentionDays: 30 },
   outsideCheck: { enabled: true, path: '/ping' },
   dashboard: true,
+  // Off: no SES identity, no DKIM records, no report timer on the host.
+  report: { enabled: false, hourUtc: 6 },
 };
 
 describe('operations: defaults', () => {

@@ -127,6 +127,27 @@ const outsideCheck = z
   .prefault({})
   .describe('The outside-in check: proves the TLS listener answers from the internet.');
 
+/** The daily access report: mailed through SES from the environment's domain identity. */
+const report = z
+  .strictObject({
+    enabled: z
+      .boolean({ error: (i) => `${show(i.input)} is not a boolean; use true or false` })
+      .default(false)
+      .describe(
+        "Mail the previous day's access report every day (HTML with a plain-text part) through Amazon SES, and keep it in the bucket (host-status/access-report.html and .json). Creates an SES domain identity for `domain` with its three DKIM records in the hosted zone. A new SES account is in the sandbox: it delivers only to verified addresses until production access is granted (docs/operations.md).",
+      ),
+    sender: rule.email
+      .optional()
+      .describe('The From address; its domain must be `domain` (the SES identity the stack creates). Default: reports@<domain>.'),
+    recipients: distinct(rule.email, 'address')
+      .max(rule.MAX_REPORT_RECIPIENTS, { error: `give at most ${rule.MAX_REPORT_RECIPIENTS} addresses (SES sends one message to at most ${rule.MAX_REPORT_RECIPIENTS} recipients)` })
+      .optional()
+      .describe('Who receives the report. Default: operations.notify.emails (the alert subscribers).'),
+    hourUtc: wholeNumber(0, 23, 'an hour (UTC)', 6).describe("The hour (UTC, 0-23) at which the host builds and mails the previous UTC day's report (a few minutes' random delay; a host that was off catches up at boot)."),
+  })
+  .prefault({})
+  .describe('The daily access report per consumer and dataset, mailed to people (docs/operations.md "Access report").');
+
 export const operationsSchema = z
   .strictObject({
     notify,
@@ -137,9 +158,54 @@ export const operationsSchema = z
       .boolean({ error: (i) => `${show(i.input)} is not a boolean; use true or false` })
       .default(true)
       .describe('A CloudWatch dashboard named `<namePrefix>`: requests, status codes, latency, bytes, certificate and CRL time left.'),
+    report,
   })
   .describe('Operations: alerts (SNS), CloudWatch alarms, log groups, the outside-in check and the dashboard (docs/operations.md).');
 
 export type OperationsInput = z.input<typeof operationsSchema>;
 export type OperationsConfig = z.output<typeof operationsSchema>;
 export type AlarmThresholds = OperationsConfig['alarms'];
+export type ReportConfig = OperationsConfig['report'];
+
+/** The daily report as the stack sends it: every default applied. */
+export interface ResolvedReport {
+  readonly sender: string;
+  readonly recipients: readonly string[];
+  readonly hourUtc: number;
+}
+
+/** The default From address of the report: a mailbox on the environment's own domain (its SES identity). */
+export const defaultReportSender = (domain: string): string => `reports@${domain}`;
+
+/**
+ * What is wrong with an enabled report once `domain` and the subscribers are known, as
+ * [field path under operations.report, value, message]: a From address off the SES
+ * identity's domain, nobody to send to.
+ */
+export function reportProblems(operations: OperationsConfig, domain: string): { path: string[]; input: unknown; message: string }[] {
+  const { report: r, notify: n } = operations;
+  if (!r.enabled) return [];
+  const problems: { path: string[]; input: unknown; message: string }[] = [];
+  if (r.sender !== undefined && r.sender.slice(r.sender.lastIndexOf('@') + 1).toLowerCase() !== domain) {
+    problems.push({
+      path: ['sender'],
+      input: r.sender,
+      message: `${show(r.sender)} is not an address at "${domain}"; SES sends only from the identity the stack creates for \`domain\`: use e.g. "${defaultReportSender(domain)}"`,
+    });
+  }
+  if ((r.recipients ?? n.emails).length === 0) {
+    problems.push({
+      path: ['recipients'],
+      input: r.recipients ?? [],
+      message: 'nobody would receive the report: give operations.report.recipients, or operations.notify.emails (the default recipients)',
+    });
+  }
+  return problems;
+}
+
+/** The report with its defaults (sender on `domain`, recipients = the alert e-mail subscribers); undefined when off. */
+export function resolveReport(operations: OperationsConfig, domain: string): ResolvedReport | undefined {
+  const { report: r, notify: n } = operations;
+  if (!r.enabled) return undefined;
+  return { sender: r.sender ?? defaultReportSender(domain), recipients: r.recipients ?? n.emails, hourUtc: r.hourUtc };
+}

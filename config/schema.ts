@@ -15,7 +15,9 @@ import { architectureOfInstanceType, type Architecture } from './instance-archit
 import { closestInstanceTypes, knownInstanceTypes } from './instance-types';
 import { STRICTEST_TAG_RULE, TAG_CHARSET_TEXT, tagKeyProblems, tagValueProblems } from '../stacks/lib/aws-tag-rules';
 import { DEFAULT_PATCH_SCHEDULE, iamRoleArnProblem, ssmScheduleProblem } from '../stacks/lib/aws-name-rules';
-import { operationsSchema } from './operations-schema';
+import { profileProblems, trustFrameworkSchema } from './trust-framework';
+import { operationsSchema, reportProblems } from './operations-schema';
+import { fleetEnvironmentIssues, fleetSchema, mode, resolveFleet } from './fleet-schema';
 
 export { DEFAULT_DOMAIN, DEFAULT_ISSUER };
 export const DEFAULT_INSTANCE_TYPE = 't4g.small';
@@ -261,7 +263,9 @@ const oauth = z
   .strictObject({
     issuer: httpsUrl.default(DEFAULT_ISSUER).describe('Authorization server issuer URL; its discovery document gives the introspection endpoint.'),
     clientId: rule.clientId.describe("The provider's own OAuth client id at the authorization server (used for introspection)."),
-    scope: rule.scope.describe('The scope an access token must carry to read datasets.'),
+    scope: rule.scope
+      .optional()
+      .describe('The scope an access token must carry to read datasets. Required in open-energy. In ib1 the Registry licence URL (https) a shared dataset requires unless its manifest entry names one; omitted: every shared dataset must name its licence.'),
   })
   .describe('OAuth 2 / FAPI settings of the resource server.');
 
@@ -403,6 +407,8 @@ export const environmentSchema = z
     domain: fqdn.default(DEFAULT_DOMAIN).describe('FQDN the provider serves; must lie inside the hosted zone when the zone is given by name.'),
     hostedZone,
     instance,
+    mode,
+    fleet: fleetSchema.optional(),
     admin,
     acme,
     oauth,
@@ -411,6 +417,7 @@ export const environmentSchema = z
     patching,
     content,
     revocation,
+    trustFramework: trustFrameworkSchema,
     app,
     storage,
     operations: operationsSchema.prefault({}),
@@ -418,6 +425,9 @@ export const environmentSchema = z
     backend,
   })
   .superRefine((value, ctx) => {
+    for (const problem of reportProblems(value.operations, value.domain)) ctx.addIssue({ code: 'custom', ...problem, path: ['operations', 'report', ...problem.path] });
+    for (const problem of profileProblems(value)) ctx.addIssue({ code: 'custom', path: [...problem.path], input: problem.input, message: problem.message });
+    for (const issue of fleetEnvironmentIssues(value, value.namePrefix ?? defaultNamePrefix(value.name))) ctx.addIssue({ code: 'custom', ...issue });
     const zone = value.hostedZone.name;
     // Only between two valid names: an invalid one has its own message already.
     if (zone === undefined || !FQDN_RE.test(zone) || !FQDN_RE.test(value.domain)) return;
@@ -435,6 +445,7 @@ export const environmentSchema = z
     return {
       ...value,
       namePrefix: value.namePrefix ?? defaultNamePrefix(value.name),
+      fleet: resolveFleet(value),
       ssmPrefix,
       secrets: {
         ...value.secrets,

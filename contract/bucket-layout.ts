@@ -17,9 +17,18 @@ export const BUCKET_LAYOUT = {
    * the instance role may write this key only (contract/bucket-layout.test.ts checks both agree).
    */
   letsencryptBackupKey: `${LETSENCRYPT}letsencrypt.tar.gz`,
+  /**
+   * Fleet mode: the renewal lock (host/scripts/lib/fleet-certificate.sh), created with
+   * If-None-Match so that one host renews the shared certificate; the instance role writes
+   * and deletes it besides the backup.
+   */
+  letsencryptLockKey: `${LETSENCRYPT}renewal.lock`,
   revocation: 'revocation/',
   /** The operator's deny list (contract/deny-list.ts): written by `provider-host revoke`, read by the host. */
   denyListKey: 'revocation/deny-list.json',
   /** The host's revocation status (CRLs installed, hours to nextUpdate, last error): written by the host. */
   revocationStatusKey: 'host-status/revocation.json',
+  /** The last daily access report (host/scripts/daily-report.sh): the page mailed, and its JSON model. */
+  accessReportHtmlKey: 'host-status/access-report.html',
+  accessReportJsonKey: 'host-status/access-report.json',
 } as const;

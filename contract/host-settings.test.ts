@@ -28,10 +28,10 @@ describe('encodeHostEnv', () => {
   });
 
   it('names every setting its rule refuses, and every required one left out', () => {
-    const { scope: _scope, ...noScope } = input;
-    expect(problems(() => encodeHostEnv({ ...noScope, domain: 'Not A Name', authzCacheSeconds: 11 } as HostSettingsInput))).toEqual([
+    const { clientId: _clientId, ...noClientId } = input;
+    expect(problems(() => encodeHostEnv({ ...noClientId, domain: 'Not A Name', authzCacheSeconds: 11 } as HostSettingsInput))).toEqual([
       'PH_DOMAIN (domain): "Not A Name" is not a lower-case fully qualified domain name; use e.g. "example.energydata.org.uk" (no trailing dot, no scheme)',
-      'PH_SCOPE (scope): is required',
+      'PH_CLIENT_ID (clientId): is required',
       'PH_AUTHZ_CACHE_SECONDS (authzCacheSeconds): 11 is too long for a reused authorisation; use an integer from 0 to 10',
     ]);
   });
@@ -61,11 +61,11 @@ describe('decodeHostEnv', () => {
   });
 
   it('refuses a line that is not KEY=shell-safe value, a key it does not know, a bad value, a missing setting', () => {
-    const bad = `${text.replace('PH_SCOPE=energydata\n', '')}PH_X=1\nPH_APP_INSTANCES=lots\nPH_DOMAIN=$(reboot)\n`;
+    const bad = `${text.replace('PH_CLIENT_ID=client-1\n', '')}PH_X=1\nPH_APP_INSTANCES=lots\nPH_DOMAIN=$(reboot)\n`;
     expect(problems(() => decodeHostEnv(bad, {}, '/etc/provider-host/host.env'))).toEqual([
       '/etc/provider-host/host.env:10: PH_X is not a setting of this host bundle (a newer stack? deploy the matching bundle)',
       '/etc/provider-host/host.env:12: not PH_KEY=shell-safe-value (letters, digits and . _ : / @ % + , = -)',
-      '/etc/provider-host/host.env: PH_SCOPE (scope): is missing; the stack writes it (deploy again)',
+      '/etc/provider-host/host.env: PH_CLIENT_ID (clientId): is missing; the stack writes it (deploy again)',
       '/etc/provider-host/host.env: PH_APP_INSTANCES (appInstances): "lots" is not a number; use an integer from 1 to 16',
     ]);
   });

@@ -46,12 +46,15 @@ export const HOST_SETTINGS = {
   dataPrefix: setting({ env: 'PH_DATA_PREFIX', rule: rule.s3Prefix, kind: 'string', default: BUCKET_LAYOUT.data, description: 'S3 prefix of the datasets.' }),
   publicPrefix: setting({ env: 'PH_PUBLIC_PREFIX', rule: rule.s3Prefix, kind: 'string', default: BUCKET_LAYOUT.public, description: 'S3 prefix of the static files.' }),
   leBackupPrefix: setting({ env: 'PH_LE_BACKUP_PREFIX', rule: rule.s3Prefix, kind: 'string', default: BUCKET_LAYOUT.letsencrypt, description: 'S3 prefix of the certificate backup.' }),
+  // Fleet mode (docs/fleet.md): one certificate for every host, obtained by DNS-01 and shared through the bucket.
+  fleet: setting({ env: 'PH_FLEET', rule: rule.bool, kind: 'boolean', default: false, description: 'The host is one of a fleet behind a load balancer: the certificate is obtained by DNS-01 (Route53) once for all hosts, shared through the bucket, renewed by one host under an S3 lock.' }),
+  hostedZoneId: setting({ env: 'PH_HOSTED_ZONE_ID', rule: rule.hostedZoneId, kind: 'string', optional: true, description: 'Route53 hosted zone of the domain, where a fleet host writes the _acme-challenge TXT record (required in fleet mode).' }),
   acmeEmail: setting({ env: 'PH_ACME_EMAIL', rule: rule.email, kind: 'string', optional: true, description: 'ACME account contact; empty: registered without e-mail.' }),
   acmeStaging: setting({ env: 'PH_ACME_STAGING', rule: rule.bool, kind: 'boolean', default: false, description: "Let's Encrypt staging instead of production." }),
   acmeServer: setting({ env: 'PH_ACME_SERVER', rule: rule.httpsUrl, kind: 'string', optional: true, description: "ACME directory overriding Let's Encrypt." }),
   issuer: setting({ env: 'PH_ISSUER', rule: rule.httpsUrl, kind: 'string', description: 'Authorization server issuer (discovery, introspection).' }),
   clientId: setting({ env: 'PH_CLIENT_ID', rule: rule.clientId, kind: 'string', description: "The provider's own client id at the authorization server." }),
-  scope: setting({ env: 'PH_SCOPE', rule: rule.scope, kind: 'string', description: 'The scope a token must carry to read datasets.' }),
+  scope: setting({ env: 'PH_SCOPE', rule: rule.scope, kind: 'string', optional: true, description: 'The scope a token must carry to read datasets (ib1: the licence URL a shared dataset requires unless its manifest entry names one; may be absent there).' }),
   tlsCertParam: setting({ env: 'PH_TLS_CERT_PARAM', rule: rule.ssmName, kind: 'string', description: 'SecureString with the transport certificate.' }),
   tlsKeyParam: setting({ env: 'PH_TLS_KEY_PARAM', rule: rule.ssmName, kind: 'string', description: 'SecureString with the transport key.' }),
   appInstances: setting({ env: 'PH_APP_INSTANCES', rule: rule.appInstances, kind: 'number', default: 2, description: 'PM2 cluster size.' }),
@@ -87,6 +90,22 @@ export const HOST_SETTINGS = {
   crlRefreshMinutes: setting({ env: 'PH_CRL_REFRESH_MINUTES', rule: rule.crlRefreshMinutes, kind: 'number', default: 15, description: 'How often the host fetches the CRLs.' }),
   crlWarnHours: setting({ env: 'PH_CRL_WARN_HOURS', rule: rule.crlWarnHours, kind: 'number', default: 24, description: 'The revocation status warns this many hours before a CRL\'s nextUpdate.' }),
   denyListKey: setting({ env: 'PH_DENY_LIST_KEY', rule: rule.s3Key, kind: 'string', default: BUCKET_LAYOUT.denyListKey, description: 'S3 key of the operator\'s deny list (provider-host revoke).' }),
+  // The trust framework profile (README "Choosing a profile"): TLS, identities, tokens and policy.
+  trustProfile: setting({
+    env: 'PH_TRUST_PROFILE', rule: rule.trustProfile, kind: 'string', default: 'open-energy',
+    description: 'open-energy (FAPI 1, TLS 1.2+1.3, RSA) or ib1 (IB1 Trust Framework: TLS 1.3 only, ECDSA, directory-URL client ids, roles, open data, heartbeat).',
+  }),
+  tokenValidation: setting({
+    env: 'PH_TOKEN_VALIDATION', rule: rule.tokenValidation, kind: 'string', default: 'introspection',
+    description: "introspection (RFC 7662 at the issuer) or jwt (RFC 9068 access tokens checked locally with the issuer's jwks_uri keys).",
+  }),
+  tokenAudience: setting({ env: 'PH_TOKEN_AUDIENCE', rule: rule.tokenAudience, kind: 'string', optional: true, description: 'The aud a JWT access token must name (empty: not checked).' }),
+  tokenAlgorithms: setting({ env: 'PH_TOKEN_ALGORITHMS', rule: rule.jwtAlgorithmList, kind: 'string', default: 'ES256,PS256', description: 'JWS algorithms a JWT access token may be signed with (comma-separated).' }),
+  heartbeatPath: setting({ env: 'PH_HEARTBEAT_PATH', rule: rule.endpointPath, kind: 'string', default: '/heartbeat', description: 'The ib1 heartbeat endpoint (statistics of the responses between the last two heartbeat calls).' }),
+  // The daily access report (docs/operations.md "Access report"): written only when operations.report is on.
+  reportSender: setting({ env: 'PH_REPORT_SENDER', rule: rule.email, kind: 'string', optional: true, description: "From address of the daily access report mail (on the environment's SES identity); empty: no report is built or mailed." }),
+  reportRecipients: setting({ env: 'PH_REPORT_RECIPIENTS', rule: rule.emailList, kind: 'string', optional: true, description: 'Who receives the daily access report (comma-separated e-mail addresses).' }),
+  reportHour: setting({ env: 'PH_REPORT_HOUR', rule: rule.hourOfDay, kind: 'number', default: 6, description: "UTC hour at which the host mails the previous day's access report." }),
   dnsWaitSeconds: setting({ env: 'PH_DNS_WAIT_SECONDS', rule: rule.seconds(86400), kind: 'number', default: HOST_TIMING.dnsWaitSeconds, description: 'Bound of the wait for DNS before certbot.' }),
   hostConfigParam: setting({ env: 'PH_HOST_CONFIG_PARAM', rule: rule.ssmName, kind: 'string', description: 'This parameter (the bootstrap re-reads it on every deploy).' }),
   // Host-local: not written by the stack; the replica and development set them.

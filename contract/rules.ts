@@ -130,3 +130,44 @@ export const crlUrlList = z.string().refine((v) => v.split(',').every((u) => CRL
 export const crlRefreshMinutes = count('minutes', 1, 1440);
 /** Hours before a CRL's nextUpdate from which the host's revocation status warns. */
 export const crlWarnHours = count('hours', 1, 720);
+
+/** SES SendEmail takes at most 50 recipients per message (To, Cc and Bcc together). */
+export const MAX_REPORT_RECIPIENTS = 50;
+/** The host contract's form of the daily report's recipients: e-mail addresses, comma-separated (shell-safe). */
+export const emailList = z.string().refine((v) => {
+  const addresses = v.split(',');
+  return addresses.length <= MAX_REPORT_RECIPIENTS && addresses.every((a) => email.safeParse(a).success);
+}, { error: (i) => `${show(i.input)} is not a comma-separated list of 1-${MAX_REPORT_RECIPIENTS} e-mail addresses` });
+/** The UTC hour (0-23) at which the host builds and mails the previous day's access report. */
+export const hourOfDay = count('hours (UTC)', 0, 23);
+
+/** The trust frameworks a provider can join (README "Choosing a profile"). */
+export const TRUST_PROFILES = ['open-energy', 'ib1'] as const;
+export type TrustProfile = (typeof TRUST_PROFILES)[number];
+export const trustProfile = z.enum(TRUST_PROFILES, { error: (i) => `${show(i.input)} is not a trust framework profile; use ${TRUST_PROFILES.join(' or ')}` });
+
+/** How the app checks an access token: RFC 7662 introspection, or an RFC 9068 JWT checked locally. */
+export const TOKEN_VALIDATION_MODES = ['introspection', 'jwt'] as const;
+export type TokenValidationMode = (typeof TOKEN_VALIDATION_MODES)[number];
+export const tokenValidation = z.enum(TOKEN_VALIDATION_MODES, { error: (i) => `${show(i.input)} is not a token validation mode; use ${TOKEN_VALIDATION_MODES.join(' or ')}` });
+
+/** Asymmetric JWS algorithms only: "none" and the HMAC ones (a shared secret) can never verify an access token here. */
+export const JWT_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA'] as const;
+export const jwtAlgorithmList = z.string().refine((v) => v.split(',').every((a) => (JWT_ALGORITHMS as readonly string[]).includes(a)), {
+  error: (i) => `${show(i.input)} is not a comma-separated list of JWS algorithms from ${JWT_ALGORITHMS.join(', ')}`,
+});
+
+/** An audience a JWT access token must name: a URL or a client-id-like token. */
+export const tokenAudience = z.string().regex(/^[A-Za-z0-9._:\/-]+$/, {
+  error: (i) => `${show(i.input)} is not a token audience; use a URL or an identifier of letters, digits and . _ : / -`,
+});
+
+/** A path the app answers itself (the heartbeat): one or more plain segments. */
+export const endpointPath = z.string().regex(/^(\/[A-Za-z0-9][A-Za-z0-9_-]*)+$/, {
+  error: (i) => `${show(i.input)} is not an endpoint path; use e.g. "/heartbeat" (segments of letters, digits, _ and -)`,
+});
+
+/** A Route53 hosted zone id (the API's form, without the /hostedzone/ prefix). */
+export const hostedZoneId = z.string().regex(/^Z[A-Z0-9]{1,31}$/, {
+  error: (i) => `${show(i.input)} is not a Route53 hosted zone id; use e.g. "Z0123456789ABCDEFGHIJ"`,
+});

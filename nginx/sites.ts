@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HOST_SETTINGS } from '../contract/host-settings';
+import type { TrustProfile } from '../contract/rules';
 import { renderTemplateFile } from '../lib/render-template';
 
 /**
@@ -85,6 +86,19 @@ export interface MtlsSiteValues extends BootstrapSiteValues {
    * revocation-http.conf, revocation-server.conf); both must exist before `nginx -t`.
    */
   readonly revocationDir: string;
+  /**
+   * The trust framework profile: its TLS snippet (`snippets/tls-<profile>.conf`) and who
+   * refuses a request without a client certificate (open-energy: nginx; ib1: the app,
+   * which serves open datasets to anyone). @default the contract's `trustProfile`
+   */
+  readonly trustProfile?: TrustProfile;
+  /** The path the app answers as the ib1 heartbeat (never a dataset read). @default the contract's `heartbeatPath` */
+  readonly heartbeatPath?: string;
+}
+
+/** Whether nginx itself refuses a request that came without a client certificate (but /ping). */
+export function nginxRefusesMissingCertificate(profile: TrustProfile): boolean {
+  return profile === 'open-energy';
 }
 
 /** The `nginx/` source folder, whether running from source (ts-jest) or from `dist/`. */
@@ -119,7 +133,19 @@ export function renderMtlsSite(values: MtlsSiteValues, templatesDir = join(nginx
     rate_limit_burst: String(values.rateLimitBurst ?? HOST_SETTINGS.rateLimitBurst.default),
     conn_limit_per_address: String(values.connLimitPerAddress ?? HOST_SETTINGS.connLimitPerAddress.default),
     revocation_dir: values.revocationDir,
+    ...profilePlaceholders(values),
   });
+}
+
+function profilePlaceholders(values: MtlsSiteValues): Record<string, string> {
+  const profile = values.trustProfile ?? (HOST_SETTINGS.trustProfile.default as TrustProfile);
+  return {
+    trust_profile: profile,
+    // nginx's `if` is false for "0".
+    refuse_missing_certificate: nginxRefusesMissingCertificate(profile) ? '1' : '0',
+    // Inside a regular expression of the site: only the contract's plain segments.
+    heartbeat_path: HOST_SETTINGS.heartbeatPath.rule.parse(values.heartbeatPath ?? HOST_SETTINGS.heartbeatPath.default),
+  };
 }
 
 function bootstrapPlaceholders(values: BootstrapSiteValues): Record<string, string> {

@@ -5,16 +5,18 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Logger } from 'pino';
 import { DatasetCache } from './dataset-cache';
 import { accelRedirectTarget, CSV_CONTENT_TYPE, listDatasets, type DatasetFile } from './datasets';
+import type { TrustProfile } from '../contract/rules';
 import { DecisionPipeline, type AllowedRead, type Caller } from './decision/pipeline';
 import { ROUTES } from './decision/routes';
 import { HttpError, writeError } from './errors';
 import type { Introspector } from './introspection';
 import { createFastPath } from './fast-path';
+import { HeartbeatBusy, type Heartbeat } from './heartbeat/heartbeat';
 import { createNginxAuthz } from './nginx-authz';
 import { ManifestStore } from './manifest';
 import { ClientCertificateCache } from './middleware/client-cert-cache';
 import { accessLog } from './middleware/access-log';
-import { authenticate, authorizeRead } from './middleware/auth';
+import { authenticate, authorizeRead, identify } from './middleware/auth';
 import { fapiHeaders } from './middleware/fapi-headers';
 
 /** Everything the app needs, built by the caller: importing this module does no I/O. */
@@ -22,7 +24,14 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly introspector: Introspector;
   readonly dataDir: string;
+  /** The default scope; in ib1 the default licence of a shared dataset that names none. */
   readonly scope?: string;
+  /** @default 'open-energy' */
+  readonly profile?: TrustProfile;
+  /** ib1: where the heartbeat answers. @default '/heartbeat' */
+  readonly heartbeatPath?: string;
+  /** ib1: the heartbeat's counter; without it the heartbeat answers 503. */
+  readonly heartbeat?: Pick<Heartbeat, 'beat'>;
   readonly clientCertHeader: string;
   readonly accelRedirectPrefix?: string;
   readonly clockSkewSeconds: number;
@@ -49,9 +58,20 @@ interface SharedState {
   readonly pipeline: DecisionPipeline;
 }
 
+/**
+ * The ib1 certificate reader, loaded only in the ib1 profile: it brings @peculiar/x509, asn1js
+ * and reflect-metadata, which cost each open-energy worker several MB of heap for nothing
+ * (docs/operations.md "Memory on the host").
+ */
+function loadIb1ClientCertificateParser(): typeof import('./identity/ib1-client-cert').parseIb1ClientCertificate {
+  return (require('./identity/ib1-client-cert') as typeof import('./identity/ib1-client-cert')).parseIb1ClientCertificate;
+}
+
 function sharedState(deps: AppDeps): SharedState {
   const ttlMs = deps.dataCacheTtlMs ?? 0;
-  const manifest = new ManifestStore(deps.dataDir, deps.scope, { ttlMs });
+  const ib1 = deps.profile === 'ib1';
+  // In ib1 the configured scope is the default licence (the pipeline applies it), not a scope every dataset adds.
+  const manifest = new ManifestStore(deps.dataDir, ib1 ? undefined : deps.scope, { ttlMs });
   const datasets = new DatasetCache(deps.dataDir, { ttlMs });
   if (ttlMs > 0) clearOnSwap(deps.dataDir, () => {
     datasets.clear();
@@ -59,15 +79,20 @@ function sharedState(deps: AppDeps): SharedState {
   });
   const pipeline = new DecisionPipeline({
     introspector: deps.introspector,
-    certificates: new ClientCertificateCache(),
+    certificates: ib1 ? new ClientCertificateCache(undefined, loadIb1ClientCertificateParser()) : new ClientCertificateCache(),
     manifest,
     datasets,
     clientCertHeader: deps.clientCertHeader,
     clockSkewSeconds: deps.clockSkewSeconds,
     retryAfterSeconds: deps.retryAfterSeconds,
     now: deps.now ?? Date.now,
+    ...(ib1 ? { profile: 'ib1' as const, reservedPaths: [heartbeatPathOf(deps)], ...(deps.scope === undefined ? {} : { defaultLicence: deps.scope }) } : {}),
   });
   return { datasets, pipeline };
+}
+
+function heartbeatPathOf(deps: AppDeps): string {
+  return deps.heartbeatPath ?? '/heartbeat';
 }
 
 /**
@@ -133,9 +158,10 @@ function buildApp(deps: AppDeps, shared: SharedState): Express {
     res.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) });
   });
 
-  app.get(ROUTES.datasets, authenticate(pipeline), async (_req, res, next) => {
+  // ib1: anyone may ask; a request without a token sees the open datasets only.
+  app.get(ROUTES.datasets, deps.profile === 'ib1' ? identify(pipeline) : authenticate(pipeline), async (_req, res, next) => {
     try {
-      const caller = res.locals.caller as Caller;
+      const caller = res.locals.caller as Caller | undefined;
       const visible = [];
       for (const file of await listDatasets(deps.dataDir)) {
         if (!(await pipeline.mayRead(caller, file.name, res.locals))) continue;
@@ -147,6 +173,23 @@ function buildApp(deps: AppDeps, shared: SharedState): Express {
       next(error);
     }
   });
+
+  if (deps.profile === 'ib1') {
+    // Protected like shared data (certificate, valid bound token), with no dataset policy.
+    app.get(heartbeatPathOf(deps), authenticate(pipeline), async (_req, res, next) => {
+      try {
+        if (!deps.heartbeat) throw new HttpError(503, 'temporarily_unavailable', 'the heartbeat is not configured (accessLogFile, stateDir)', { retryAfterSeconds: deps.retryAfterSeconds });
+        const report = await deps.heartbeat.beat();
+        res.set('Cache-Control', 'no-store');
+        res.json(report);
+      } catch (error) {
+        if (error instanceof HeartbeatBusy) {
+          res.locals.log?.warn({ reason: error.message }, 'heartbeat busy');
+          next(new HttpError(503, 'temporarily_unavailable', 'another heartbeat call is being answered; retry later', { retryAfterSeconds: deps.retryAfterSeconds }));
+        } else next(error);
+      }
+    });
+  }
 
   app.get('/:dataset', authorizeRead(pipeline), (_req, res, next) => {
     const { name, file } = res.locals.read as AllowedRead;

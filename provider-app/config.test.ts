@@ -55,6 +55,31 @@ describe('provider config', () => {
     expect(problems({ ...valid, socketMode: '999' })).toEqual([expect.stringMatching(/socketMode: must be an octal/)]);
   });
 
+  it('defaults to the open-energy profile and introspection, as before', () => {
+    expect(parseProviderConfig(valid, '/')).toMatchObject({ profile: 'open-energy', tokenValidation: 'introspection', tokenAlgorithms: ['ES256', 'PS256'], heartbeatPath: '/heartbeat' });
+  });
+
+  it('in ib1 requires the access log and the state folder, naming each', () => {
+    expect(problems({ ...valid, profile: 'ib1' })).toEqual([
+      expect.stringMatching(/^config accessLogFile: the ib1 profile needs nginx's JSON access log/),
+      expect.stringMatching(/^config stateDir: the ib1 profile needs a folder shared by the app's workers/),
+    ]);
+    const ib1 = parseProviderConfig({ ...valid, profile: 'ib1', accessLogFile: 'log/access.json.log', stateDir: '/var/lib/provider-app', tokenValidation: 'jwt' }, '/etc/provider-host');
+    expect(ib1).toMatchObject({ profile: 'ib1', accessLogFile: '/etc/provider-host/log/access.json.log', stateDir: '/var/lib/provider-app', tokenValidation: 'jwt' });
+    // The default licence of ib1 is optional.
+    expect(ib1.scope).toBeUndefined();
+  });
+
+  it('checks the token settings with the host settings\' rules', () => {
+    expect(problems({ ...valid, profile: 'fapi2' })).toEqual([expect.stringMatching(/^config profile: "fapi2" is not a trust framework profile/)]);
+    expect(problems({ ...valid, tokenValidation: 'opaque' })).toEqual([expect.stringMatching(/^config tokenValidation: "opaque" is not a token validation mode/)]);
+    expect(problems({ ...valid, tokenAlgorithms: ['ES256', 'HS256'] })).toEqual([expect.stringMatching(/^config tokenAlgorithms.1: "HS256" is not a comma-separated list of JWS algorithms/)]);
+    expect(problems({ ...valid, tokenAlgorithms: [] })).toEqual([expect.stringMatching(/^config tokenAlgorithms: list at least one/)]);
+    expect(problems({ ...valid, heartbeatPath: 'heartbeat' })).toEqual([expect.stringMatching(/^config heartbeatPath: "heartbeat" is not an endpoint path/)]);
+    expect(problems({ ...valid, tokenAudience: 'a b' })).toEqual([expect.stringMatching(/^config tokenAudience: /)]);
+    expect(parseProviderConfig({ ...valid, tokenAlgorithms: ['ES256,PS256', 'ES256', 'EdDSA'] }, '/').tokenAlgorithms).toEqual(['ES256', 'PS256', 'EdDSA']);
+  });
+
   it('reports an unreadable or non-JSON file in one line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     try {

@@ -24,7 +24,37 @@ export const providerConfigSchema = z
     tlsCa: filePath.optional().describe("PEM file: extra CA trusted for the authorization server's TLS (added to the system roots)."),
     scope: HOST_SETTINGS.scope.rule
       .optional()
-      .describe('Scope every dataset requires unless the manifest says otherwise. Without it, only datasets whose manifest entry names scopes are served (fail closed).'),
+      .describe(
+        'Scope every dataset requires unless the manifest says otherwise. Without it, only datasets whose manifest entry names scopes are served (fail closed). In ib1: the default licence URL, for a shared dataset whose manifest entry names no licence.',
+      ),
+    profile: HOST_SETTINGS.trustProfile.rule
+      .default('open-energy')
+      .describe('Trust framework profile: open-energy (FAPI 1, cnf-bound tokens) or ib1 (Directory-URL client ids, roles, licences, open data, heartbeat).'),
+    tokenValidation: HOST_SETTINGS.tokenValidation.rule
+      .default('introspection')
+      .describe("How access tokens are checked: introspection (RFC 7662 at the issuer) or jwt (RFC 9068, locally with the keys of the issuer metadata's jwks_uri)."),
+    tokenAudience: HOST_SETTINGS.tokenAudience.rule.optional().describe('jwt mode: the aud a token must name; unset, aud is not checked.'),
+    tokenAlgorithms: z
+      .array(HOST_SETTINGS.tokenAlgorithms.rule)
+      .min(1, 'list at least one JWS algorithm, e.g. ["ES256"]')
+      .default(['ES256', 'PS256'])
+      // Each item is checked by the host setting's rule (a comma list), so "ES256,PS256" as one item also reads right.
+      .transform((list) => [...new Set(list.flatMap((item) => item.split(',')))])
+      .describe('jwt mode: the JWS algorithms a token may be signed with (asymmetric only).'),
+    jwksRefetchCooldownSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .default(30)
+      .describe("jwt mode: least time between two fetches of the issuer's JWKS caused by tokens naming an unknown kid (a rotated-in key is accepted at most this late)."),
+    heartbeatPath: HOST_SETTINGS.heartbeatPath.rule.default('/heartbeat').describe('ib1: the heartbeat endpoint (GET; protected like shared data).'),
+    accessLogFile: filePath
+      .optional()
+      .describe("ib1: nginx's JSON access log (nginx/snippets/log-format.conf), which the heartbeat counts responses from. Required in ib1."),
+    stateDir: filePath
+      .optional()
+      .describe("ib1: a folder every app worker can write, holding the heartbeat's state (the previous call's time and log position) and its lock. Required in ib1."),
     clientCertHeader: z
       .string()
       .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
@@ -65,6 +95,16 @@ export const providerConfigSchema = z
   .refine((c) => (c.socket === undefined) !== (c.port === undefined), {
     message: 'give exactly one of "socket" (production) or "port" (local development)',
     path: ['socket'],
+  })
+  .superRefine((c, ctx) => {
+    if (c.profile !== 'ib1') return;
+    // The heartbeat counts nginx's responses across every worker: it needs both.
+    if (c.accessLogFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accessLogFile'], message: "the ib1 profile needs nginx's JSON access log for its heartbeat: set accessLogFile (e.g. /var/log/nginx/provider/access.json.log)" });
+    }
+    if (c.stateDir === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stateDir'], message: "the ib1 profile needs a folder shared by the app's workers for the heartbeat's state: set stateDir (e.g. /var/lib/provider-app)" });
+    }
   });
 
 export type ProviderConfig = z.output<typeof providerConfigSchema>;
@@ -97,6 +137,8 @@ export function parseProviderConfig(raw: unknown, baseDir: string): ProviderConf
     tlsCert: at(config.tlsCert)!,
     tlsKey: at(config.tlsKey)!,
     tlsCa: at(config.tlsCa),
+    accessLogFile: at(config.accessLogFile),
+    stateDir: at(config.stateDir),
   };
 }
 

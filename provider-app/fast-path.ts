@@ -28,7 +28,13 @@ export function createFastPath(deps: FastPathDeps): (req: IncomingMessage, res: 
     if (!allowed) return false;
     const { name, caller } = allowed;
     const interactionId = interactionIdFor(req.headers['x-fapi-interaction-id']);
-    logAccessWhenDone(deps.logger, req, res, interactionId, path, () => ({ clientId: caller.clientId, certSubject: caller.certSubject, dataset: name }));
+    logAccessWhenDone(deps.logger, req, res, interactionId, path, () => ({
+      clientId: caller.clientId,
+      certSubject: caller.certSubject || undefined,
+      dataset: name,
+      roles: caller.roles,
+      member: caller.memberUrl,
+    }));
     res.statusCode = 200;
     res.setHeader('x-fapi-interaction-id', interactionId);
     res.setHeader('Content-Type', CSV_CONTENT_TYPE);

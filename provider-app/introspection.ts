@@ -12,6 +12,11 @@ export interface IntrospectionResult {
   readonly nbf?: number;
   readonly token_type?: string;
   readonly cnf?: { readonly 'x5t#S256'?: string };
+  /**
+   * Why an inactive token was refused, when it was checked locally (JWT mode: bad signature,
+   * unknown key, expired, wrong issuer…); the 401's description. Never the token itself.
+   */
+  readonly localRefusal?: string;
 }
 
 /** The authorization server could not answer (down, slow, 5xx, nonsense): the caller maps it to 503. */

@@ -61,9 +61,11 @@ export function createNginxAuthz(deps: NginxAuthzDeps): (req: IncomingMessage, r
     if (req.url !== NGINX_AUTHZ_PATH) return false;
     const original = req.headers['x-original-uri'];
     const authorization = req.headers.authorization;
-    const asked = deps.nginxSendsFiles && (req.method === 'GET' || req.method === 'HEAD') && typeof original === 'string' && typeof authorization === 'string';
+    // No Authorization header at all is left to the pipeline: only an open dataset (ib1) is read without one.
+    const asked = deps.nginxSendsFiles && (req.method === 'GET' || req.method === 'HEAD') && typeof original === 'string' && (typeof authorization === 'string' || authorization === undefined);
     const allowed = asked ? deps.pipeline.decideFromCache(original, req.headers) : undefined;
-    const digest = allowed ? md5OrUndefined(authorization as string) : undefined;
+    // nginx's $http_authorization is empty without the header: the digest of "" then matches.
+    const digest = allowed ? md5OrUndefined(authorization ?? '') : undefined;
     if (!allowed || digest === undefined) {
       res.statusCode = 403;
       res.setHeader('X-Accel-Expires', '0');
@@ -91,8 +93,11 @@ export function createNginxAuthz(deps: NginxAuthzDeps): (req: IncomingMessage, r
         via: 'nginx auth_request',
         reuseSeconds: seconds,
         clientId: caller.clientId,
-        certSubject: caller.certSubject,
+        certSubject: caller.certSubject || undefined,
         dataset: name,
+        roles: caller.roles,
+        member: caller.memberUrl,
+        open: allowed.open,
       },
       'request',
     );

@@ -4,6 +4,11 @@ import type { IntrospectionResult, Introspector } from './introspection';
 export interface CachingIntrospectorOptions {
   readonly ttlSeconds: number;
   readonly maxEntries: number;
+  /**
+   * Keep results with `active: false` too. @default true. The JWT mode says false: its
+   * refusal of a token naming a key not yet fetched must not outlive the key's rotation in.
+   */
+  readonly cacheInactive?: boolean;
   /** For tests. @default Date.now */
   readonly now?: () => number;
 }
@@ -64,6 +69,7 @@ export class CachingIntrospector implements Introspector {
 
   private store(key: string, result: IntrospectionResult): void {
     if (this.options.ttlSeconds === 0) return;
+    if (result.active !== true && this.options.cacheInactive === false) return;
     let expiresAt = this.now() + this.options.ttlSeconds * 1000;
     if (typeof result.exp === 'number') expiresAt = Math.min(expiresAt, result.exp * 1000);
     if (expiresAt <= this.now()) return;

@@ -22,6 +22,7 @@ import { runHostRender } from '../host/render/host-render';
 import { HOST_METRICS } from '../host/cloudwatch-agent/host-metrics';
 import { Alerting } from './constructs/alerting';
 import { ACCESS_LOG_METRICS } from './constructs/monitoring';
+import { ReportMail } from './constructs/report-mail';
 import { operationsNameProblem } from './lib/aws-name-rules';
 import { exampleConfig, only, removeTempDirs, resources, synthStack, tempDir, type Synthesized, type TerraformJson } from '../testing/synth';
 
@@ -558,5 +559,100 @@ describe('operations (example environment, with subscriptions)', () => {
       const shared = names(synth.doc).filter((n) => names(other).includes(n));
       expect(shared).toEqual([]);
     });
+  });
+});
+
+describe('the daily access report (operations.report)', () => {
+  const REPORT = { ...NOTIFY, report: { enabled: true } };
+  const IDENTITY_ARN = '${aws_sesv2_email_identity.report_identity.arn}';
+  const BUCKET_ARN = '${aws_s3_bucket.data_bucket.arn}';
+  const hostEnvOf = (doc: TerraformJson) => String(only(doc, 'aws_ssm_parameter').value);
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthStack(exampleConfig({ operations: REPORT }));
+  });
+
+  it('GIVEN report off (the default) THEN no identity, no DKIM record, no report policy, and no report setting reaches the host', () => {
+    const { doc } = synthStack(exampleConfig({ operations: NOTIFY }));
+    expect(resources(doc, 'aws_sesv2_email_identity')).toEqual({});
+    expect(Object.keys(resources(doc, 'aws_route53_record')).filter((id) => id.startsWith('report_'))).toEqual([]);
+    expect(Object.values(resources(doc, 'aws_iam_role_policy')).map((p) => p.name)).not.toContain('provider-host-report');
+    expect(hostEnvOf(doc)).not.toMatch(/PH_REPORT_/);
+  });
+
+  it('an SES domain identity for `domain`, with Easy DKIM (2048-bit keys), at a pinned id', () => {
+    expect(only(synth.doc, 'aws_sesv2_email_identity')).toMatchObject({
+      email_identity: 'example.energydata.org.uk',
+      dkim_signing_attributes: { next_signing_key_length: 'RSA_2048_BIT' },
+    });
+    expect(Object.keys(resources(synth.doc, 'aws_sesv2_email_identity'))).toEqual(['report_identity']);
+  });
+
+  it("three DKIM CNAME records in the provider's hosted zone, one per token of the identity", () => {
+    const zoneId = resources(synth.doc, 'aws_route53_record').dns_a!.zone_id;
+    const dkim = Object.entries(resources(synth.doc, 'aws_route53_record')).filter(([id]) => id.startsWith('report_dkim_'));
+    expect(dkim.map(([id]) => id).sort()).toEqual(['report_dkim_0', 'report_dkim_1', 'report_dkim_2']);
+    for (const [id, record] of dkim) {
+      const index = Number(id.slice(-1));
+      const token = `\${element(aws_sesv2_email_identity.report_identity.dkim_signing_attributes[0].tokens, ${index})}`;
+      expect(record).toMatchObject({
+        zone_id: zoneId,
+        type: 'CNAME',
+        name: `${token}._domainkey.example.energydata.org.uk`,
+        records: [`${token}.dkim.amazonses.com`],
+      });
+    }
+  });
+
+  it('the instance role may send from the configured address on exactly that identity, and write exactly the two report keys; no wildcard', () => {
+    const policy = Object.values(resources(synth.doc, 'aws_iam_role_policy')).find((p) => p.name === 'provider-host-report')!;
+    expect(policy.role).toMatch(/^\$\{aws_iam_role\.access_role_[A-Za-z0-9]+\.id\}$/);
+    const statements = documentOf(synth.doc, policy.policy);
+    expect(statements).toEqual([
+      {
+        sid: 'SendDailyReport', effect: 'Allow', actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [IDENTITY_ARN],
+        condition: [{ test: 'StringEquals', variable: 'ses:FromAddress', values: ['reports@example.energydata.org.uk'] }],
+      },
+      { sid: 'WriteDailyReport', effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET_ARN}/host-status/access-report.html`, `${BUCKET_ARN}/host-status/access-report.json`] },
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('*');
+  });
+
+  it('the host config carries the sender, the recipients (default: the alert subscribers) and the hour', () => {
+    const lines = hostEnvOf(synth.doc).split('\n');
+    expect(lines).toEqual(expect.arrayContaining(['PH_REPORT_SENDER=reports@example.energydata.org.uk', `PH_REPORT_RECIPIENTS=${EMAILS.join(',')}`, 'PH_REPORT_HOUR=6']));
+    const custom = synthStack(exampleConfig({ operations: { ...NOTIFY, report: { enabled: true, sender: 'access@example.energydata.org.uk', recipients: ['data-team@example.org'], hourUtc: 22 } } }));
+    expect(hostEnvOf(custom.doc).split('\n')).toEqual(expect.arrayContaining(['PH_REPORT_SENDER=access@example.energydata.org.uk', 'PH_REPORT_RECIPIENTS=data-team@example.org', 'PH_REPORT_HOUR=22']));
+    const policy = Object.values(resources(custom.doc, 'aws_iam_role_policy')).find((p) => p.name === 'provider-host-report')!;
+    expect(documentOf(custom.doc, policy.policy)[0]!.condition).toEqual([{ test: 'StringEquals', variable: 'ses:FromAddress', values: ['access@example.energydata.org.uk'] }]);
+  });
+
+  it.each([
+    [{ enabled: true, sender: 'reports@elsewhere.org' }, 'operations.report.sender: "reports@elsewhere.org" is not an address at "example.energydata.org.uk"'],
+    [{ enabled: true, sender: 'not an address' }, 'operations.report.sender: "not an address" is not an e-mail address'],
+    [{ enabled: true, recipients: ['ops@example.org', 'OPS@example.org'] }, 'operations.report.recipients[1]: "OPS@example.org" is listed twice'],
+    [{ enabled: true, recipients: ['ops@example.org', 'x y@example.org'] }, 'operations.report.recipients[1]: "x y@example.org" is not an e-mail address'],
+    [{ enabled: true, recipients: Array.from({ length: 51 }, (_u, i) => `r${i}@example.org`) }, 'operations.report.recipients: give at most 50 addresses'],
+    [{ enabled: true, hourUtc: 24 }, 'operations.report.hourUtc: 24 is over 23; give an hour (UTC) 0-23'],
+    [{ enabled: true, hourUtc: 6.5 }, 'operations.report.hourUtc: 6.5 is not a whole number'],
+    [{ enabled: 'yes' }, 'operations.report.enabled: "yes" is not a boolean'],
+  ])('refuses %j with a message naming the field and the fix', (report, message) => {
+    expect(problems({ ...NOTIFY, report }).join('\n')).toContain(message);
+  });
+
+  it('refuses a report nobody would receive (no recipients and no alert subscribers)', () => {
+    expect(problems({ report: { enabled: true } }).join('\n')).toContain('operations.report.recipients: nobody would receive the report: give operations.report.recipients, or operations.notify.emails');
+    expect(() => exampleConfig({ operations: { report: { enabled: true, recipients: ['data-team@example.org'] } } })).not.toThrow();
+  });
+});
+
+describe('ReportMail used without the schema', () => {
+  it('refuses a sender off the identity, no recipients and a bad hour at synthesis, naming each', () => {
+    const stack = new TerraformStack(Testing.app(), 'report-mail');
+    new AwsProvider(stack, 'aws', { region: 'eu-west-2' });
+    expect(() => new ReportMail(stack, 'report', {
+      domain: 'provider.example.org', zoneId: 'Z123', roleId: 'role', bucketArn: 'arn:aws:s3:::bucket',
+      report: { sender: 'reports@elsewhere.org', recipients: [], hourUtc: 25 },
+    })).toThrow(new InputError('operations.report: sender "reports@elsewhere.org" is not an address at "provider.example.org" (the SES identity); no recipients; hour 25 is not a UTC hour 0-23'));
   });
 });

@@ -22,6 +22,8 @@ export const LAYOUT_VARIABLES = [
   'PH_ACME_WEBROOT',
   'PH_LE_LIVE',
   'PH_REVOCATION_DIR',
+  // The app's own state (the ib1 heartbeat's), shared by its PM2 workers.
+  'PH_APP_STATE_DIR',
 ] as const;
 
 export type HostLayout = { readonly [K in (typeof LAYOUT_VARIABLES)[number]]: string };

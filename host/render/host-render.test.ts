@@ -31,6 +31,7 @@ const LAYOUT = {
   PH_NGINX_AUTHZ_CACHE_DIR: '/var/cache/provider-host/nginx-authz', PH_HTTP_LISTEN_V4: '80', PH_HTTP_LISTEN_V6: '[::]:80',
   PH_HTTPS_LISTEN_V4: '443', PH_HTTPS_LISTEN_V6: '[::]:443', PH_HTTPS_ORIGIN: 'https://provider.example.com',
   PH_ACME_WEBROOT: '/var/lib/provider-host/acme', PH_LE_LIVE: '/etc/letsencrypt/live/provider.example.com', PH_REVOCATION_DIR: '/etc/provider-host/revocation',
+  PH_APP_STATE_DIR: '/var/lib/provider-host/app',
 };
 
 const io = (env: Record<string, string | undefined> = {}, stdin = ''): RenderIo => ({
@@ -65,10 +66,31 @@ describe('host-render', () => {
     expect(config).toEqual({
       socket: '/run/provider/provider.sock', dataDir: '/srv/provider/shared_data', issuer: 'https://issuer.example.com/', clientId: 'client-1',
       tlsCert: '/etc/provider-host/secrets/transport.crt', tlsKey: '/etc/provider-host/secrets/transport.key', tlsCa: '/etc/provider-host/issuer-ca.pem',
-      scope: 'energydata', accelRedirectPrefix: '/_datasets/', authzCacheSeconds: 3,
+      scope: 'energydata', accelRedirectPrefix: '/_datasets/', authzCacheSeconds: 3, profile: 'open-energy', tokenValidation: 'introspection',
     });
     expect(parseProviderConfig(config, '/').authzCacheSeconds).toBe(3);
     expect(JSON.parse(runHostRender(['app-config'], io({ PH_ACCEL_REDIRECT: 'false' })))).not.toHaveProperty('accelRedirectPrefix');
+  });
+
+  it('app-config in ib1: the token checks, and the heartbeat\'s access log and shared state folder', () => {
+    const config = JSON.parse(runHostRender(['app-config'], io({ PH_TRUST_PROFILE: 'ib1', PH_TOKEN_VALIDATION: 'jwt', PH_TOKEN_ALGORITHMS: 'ES256,ES384', PH_TOKEN_AUDIENCE: 'https://provider.example.com/', PH_HEARTBEAT_PATH: '/hb', PH_SCOPE: '' })));
+    expect(config).toMatchObject({
+      profile: 'ib1', tokenValidation: 'jwt', tokenAlgorithms: ['ES256', 'ES384'], tokenAudience: 'https://provider.example.com/', heartbeatPath: '/hb',
+      accessLogFile: '/var/log/nginx/access.json.log', stateDir: '/var/lib/provider-host/app',
+    });
+    // ib1 without a default licence: no scope at all (each shared dataset names its own).
+    expect(config).not.toHaveProperty('scope');
+    expect(parseProviderConfig(config, '/')).toMatchObject({ profile: 'ib1', tokenAlgorithms: ['ES256', 'ES384'], stateDir: '/var/lib/provider-host/app' });
+  });
+
+  it('site mtls per profile: the TLS snippet, who refuses a missing certificate, the heartbeat route', () => {
+    const openEnergy = runHostRender(['site', 'mtls'], io());
+    expect(openEnergy).toContain('include /etc/nginx/provider-host/snippets/tls-open-energy.conf;');
+    expect(openEnergy).toMatch(/"~\^NONE " 1;/);
+    const ib1 = runHostRender(['site', 'mtls'], io({ PH_TRUST_PROFILE: 'ib1', PH_HEARTBEAT_PATH: '/hb' }));
+    expect(ib1).toContain('include /etc/nginx/provider-host/snippets/tls-ib1.conf;');
+    expect(ib1).toMatch(/"~\^NONE " 0;/);
+    expect(ib1).toContain('"~*^(GET|HEAD) /hb$" @app;');
   });
 
   it('names a missing layout variable (the scripts pass them) and a bad setting', () => {

@@ -20,6 +20,8 @@
  *   host-render metrics-data|cloudwatch-agent-config name=value...
  *                                    the metrics the host publishes, the CloudWatch
  *                                    agent's configuration (metrics-commands.ts)
+ *   host-render daily-report name=value...
+ *                                    a day's access report and its e-mail (report-commands.ts)
  *
  * A problem exits 1 with one line each, naming the setting and the fix; never a stack trace.
  */
@@ -38,8 +40,9 @@ import { denyListCheck, revocationNginx, revocationRefresh, type RevocationPaths
 import { DenyListError } from '../../contract/deny-list';
 import { cloudWatchAgentConfigCommand, metricsDataCommand, MetricsError } from './metrics-commands';
 import { RevocationError } from './revocation/crl';
+import { dailyReportCommand, ReportError } from './report-commands';
 
-export const USAGE = 'usage: host-render env | site bootstrap|mtls | app-config | template FILE name=value... | pm2-online NAME | release-pointer FILE | release-plan FILE [ID] | release-checksums FILE | release-status SERVING SINCE [REJECTED_ID AT REASON] | revocation-refresh | revocation-nginx | deny-list-check FILE | metrics-data name=value... | cloudwatch-agent-config name=value...';
+export const USAGE = 'usage: host-render env | site bootstrap|mtls | app-config | template FILE name=value... | pm2-online NAME | release-pointer FILE | release-plan FILE [ID] | release-checksums FILE | release-status SERVING SINCE [REJECTED_ID AT REASON] | revocation-refresh | revocation-nginx | deny-list-check FILE | metrics-data name=value... | cloudwatch-agent-config name=value... | daily-report name=value...';
 
 export interface RenderIo {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -119,6 +122,7 @@ function revocationPaths(env: RenderIo['env']): RevocationPaths {
 /** The commands that wait on the network; the others are synchronous (runHostRender). */
 export async function runHostRenderAsync(argv: readonly string[], io: RenderIo, log: (line: string) => void): Promise<string> {
   if (argv[0] === 'revocation-refresh') return `${await revocationRefresh(hostSettings(io), revocationPaths(io.env), log)}\n`;
+  if (argv[0] === 'daily-report') return dailyReportCommand(hostSettings(io), templateValues(argv.slice(1)), log, new Date());
   return runHostRender(argv, io);
 }
 
@@ -132,7 +136,7 @@ function templateValues(pairs: readonly string[]): Record<string, string> {
   return values;
 }
 
-const EXPECTED = [HostEnvError, LayoutError, TemplateError, ConfigError, UsageError, ReleaseFormatError, DenyListError, RevocationError, MetricsError];
+const EXPECTED = [HostEnvError, LayoutError, TemplateError, ConfigError, UsageError, ReleaseFormatError, DenyListError, RevocationError, MetricsError, ReportError];
 
 async function main(): Promise<void> {
   try {

@@ -33,5 +33,7 @@ export function mtlsSiteValues(settings: HostSettings, layout: HostLayout): Mtls
     rateLimitBurst: settings.rateLimitBurst,
     connLimitPerAddress: settings.connLimitPerAddress,
     revocationDir: layout.PH_REVOCATION_DIR,
+    trustProfile: settings.trustProfile,
+    heartbeatPath: settings.heartbeatPath,
   };
 }

@@ -18,6 +18,9 @@ main() {
   log "certificate deployed for ${RENEWED_DOMAINS:-$PH_DOMAIN}"
   # During the first issuance nginx still runs the bootstrap site: reloading is harmless.
   nginx_apply
+  # Renew once a third of this certificate's lifetime is left (24-hour ones too),
+  # written before the backup so that a restore brings the window back with it.
+  set_renewal_window
   backup_certificate
 }
 

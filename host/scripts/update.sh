@@ -32,7 +32,8 @@ main() {
   # The app may index the datasets: reload it after a swap too (no downtime).
   track reload_app sync_content
   # Switching between Let's Encrypt staging and production is a host.env change.
-  ensure_certificate
+  # A fleet shares one certificate through the bucket (lib/fleet-certificate.sh).
+  if [[ $PH_FLEET == true ]]; then fleet_ensure_certificate; else ensure_certificate; fi
   track reload_nginx install_nginx_share
   track reload_nginx install_mtls_site
   if ((reload_nginx == 1)); then nginx_apply; fi
@@ -43,9 +44,10 @@ main() {
   ensure_app_running "$reload_app"
   ensure_pm2_startup
   install_logrotate
-  install_renewal_timer
+  if [[ $PH_FLEET == true ]]; then install_fleet_certificate_timer; else install_renewal_timer; fi
   install_release_timer
   install_metrics_timer
+  install_report_timer
   install_cloudwatch_agent
   install_revocation_timer
 

@@ -54,11 +54,11 @@ describe('set_defaults: the host settings, through the shipped renderer', () => 
   });
 
   it('names a value its rule refuses, and a setting that is missing, with the fix', () => {
-    writeFileSync(join(dir, 'host.env'), `${HOST_ENV.replace('PH_APP_INSTANCES=3', 'PH_APP_INSTANCES=99').replace('PH_SCOPE=energydata\n', '')}\n`);
+    writeFileSync(join(dir, 'host.env'), `${HOST_ENV.replace('PH_APP_INSTANCES=3', 'PH_APP_INSTANCES=99').replace('PH_CLIENT_ID=client-1\n', '')}\n`);
     const result = settings('echo loaded');
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('PH_APP_INSTANCES (appInstances): 99 is too many for one host; use an integer from 1 to 16');
-    expect(result.stderr).toContain('PH_SCOPE (scope): is missing; the stack writes it (deploy again)');
+    expect(result.stderr).toContain('PH_CLIENT_ID (clientId): is missing; the stack writes it (deploy again)');
   });
 
   it('says which bundle file is missing when there is no renderer', () => {

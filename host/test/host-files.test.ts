@@ -3,7 +3,7 @@
  * on every script, systemd-analyze on the rendered renewal units.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { renderTemplateFile } from '../../lib/render-template';
@@ -56,10 +56,15 @@ describe('renewal units', () => {
           result_script: '/opt/provider-host/current/host/scripts/certbot-renew-result.sh',
         }),
       );
-      copyFileSync(join(HOST, 'systemd', 'provider-certbot-renew.timer'), join(dir, 'provider-certbot-renew.timer'));
-      const result = spawnSync('systemd-analyze', ['verify', 'provider-certbot-renew.service', 'provider-certbot-renew.timer'], { cwd: dir, encoding: 'utf8' });
-      expect(result.stderr).toBe('');
-      expect(result.status).toBe(0);
+      // Each cadence lib/renewal.sh renders (twice a day; every 2 hours; every 5 minutes).
+      for (const [calendarTime, delay] of [['03,15:00:00', '1h'], ['00/2:00:00', '1800s'], ['*:00/5:00', '75s']] as const) {
+        writeFileSync(
+          join(dir, 'provider-certbot-renew.timer'),
+          renderTemplateFile(join(HOST, 'systemd', 'provider-certbot-renew.timer.tmpl'), { calendar_time: calendarTime, randomized_delay: delay }),
+        );
+        const result = spawnSync('systemd-analyze', ['verify', 'provider-certbot-renew.service', 'provider-certbot-renew.timer'], { cwd: dir, encoding: 'utf8' });
+        expect({ calendarTime, stderr: result.stderr, status: result.status }).toEqual({ calendarTime, stderr: '', status: 0 });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,8 +5,11 @@ import type { DatasetFile } from '../datasets';
 import { HttpError } from '../errors';
 import { AuthorizationServerUnavailable, type IntrospectionResult, type Introspector } from '../introspection';
 import { ManifestError, type AccessPolicy, type ManifestStore } from '../manifest';
+import type { TrustProfile } from '../../contract/rules';
 import { parseBearer } from '../middleware/bearer';
+import type { ClientCertificate } from '../middleware/client-cert';
 import type { ClientCertificateCache } from '../middleware/client-cert-cache';
+import { ib1Refusal, isOpenAccess, type Ib1Caller } from './ib1-policy';
 import { datasetName, plainDatasetSegment } from './routes';
 
 export interface PipelineDeps {
@@ -20,6 +23,19 @@ export interface PipelineDeps {
   /** `Retry-After` of a 503. */
   readonly retryAfterSeconds: number;
   readonly now: () => number;
+  /**
+   * ib1: Directory-URL client ids, roles and licences (`ib1-policy.ts`), open datasets before
+   * any authentication. The certificate cache must then read IB1 certificates
+   * (`parseIb1ClientCertificate`). @default 'open-energy'
+   */
+  readonly profile?: TrustProfile;
+  /** ib1: the licence a shared dataset whose manifest entry names none requires (the config's `scope`). */
+  readonly defaultLicence?: string;
+  /**
+   * Paths the app answers itself besides `ROUTES` (the ib1 heartbeat), lower-case: the
+   * cache-only mode leaves them to Express, so that no dataset can shadow them.
+   */
+  readonly reservedPaths?: readonly string[];
 }
 
 /** A request as the pipeline reads it. */
@@ -39,7 +55,27 @@ export interface Caller {
   readonly tokenExpiresAt: number;
   /** The client certificate's notAfter (ms since the epoch). */
   readonly certificateExpiresAt: number;
+  /** ib1: the certificate's `ib1Roles` (role URLs). */
+  readonly roles?: readonly string[];
+  /** ib1: the certificate's `ib1Member` (the member's Directory URL). */
+  readonly memberUrl?: string;
+  /** ib1: nobody was authenticated (an open dataset). */
+  readonly anonymous?: true;
 }
+
+/**
+ * The caller of an open dataset's read (ib1): nobody, never authenticated, whatever
+ * certificate or token the request carried. Its reuse by nginx is bounded by
+ * `authzCacheSeconds` alone.
+ */
+export const ANONYMOUS: Caller = Object.freeze({
+  clientId: undefined,
+  certSubject: '',
+  scopes: new Set<string>(),
+  tokenExpiresAt: Number.POSITIVE_INFINITY,
+  certificateExpiresAt: Number.POSITIVE_INFINITY,
+  anonymous: true,
+});
 
 /** An authorised dataset read. */
 export interface AllowedRead {
@@ -47,6 +83,8 @@ export interface AllowedRead {
   /** `meters` for `/meters` and `/meters.csv`. */
   readonly name: string;
   readonly file: DatasetFile;
+  /** ib1: an open dataset, read by `ANONYMOUS`. */
+  readonly open?: true;
 }
 
 /**
@@ -57,6 +95,9 @@ export interface Trace {
   certSubject?: string;
   clientId?: string;
   dataset?: string;
+  /** ib1: the certificate's roles and member, for the access line. */
+  roles?: readonly string[];
+  member?: string;
   readonly log?: Pick<Logger, 'warn' | 'error'>;
 }
 
@@ -95,11 +136,15 @@ function* lookUp<K extends Lookup['kind']>(lookup: Extract<Lookup, { kind: K }>)
 export class DecisionPipeline {
   private readonly certHeader: string;
   private readonly peekToken: ((token: string) => IntrospectionResult | undefined) | undefined;
+  private readonly ib1: boolean;
+  private readonly reserved: ReadonlySet<string>;
 
   constructor(private readonly deps: PipelineDeps) {
     // Node lower-cases incoming header names.
     this.certHeader = deps.clientCertHeader.toLowerCase();
     this.peekToken = deps.introspector.peek?.bind(deps.introspector);
+    this.ib1 = deps.profile === 'ib1';
+    this.reserved = new Set((deps.reservedPaths ?? []).map((path) => path.toLowerCase()));
   }
 
   /** Full mode, certificate → token → binding: the caller, or an HttpError. */
@@ -107,27 +152,45 @@ export class DecisionPipeline {
     return this.full(this.authenticateSteps(request, trace), trace);
   }
 
-  /** Full mode, every step, for the `segment` Express routed (`meters`, `meters.csv`). */
-  decide(request: ReadRequest, segment: string, trace: Trace = {}): Promise<AllowedRead> {
-    return this.full(this.readSteps(request, segment, trace), trace);
+  /**
+   * Full mode, for what anyone may ask but members see more of (ib1's `/datasets`): no
+   * caller (undefined) for a request without an Authorization header; otherwise as
+   * `authenticate`, refusals included. In open-energy, `authenticate` itself.
+   */
+  identify(request: ReadRequest, trace: Trace = {}): Promise<Caller | undefined> {
+    if (this.ib1 && header(request.headers, 'authorization') === undefined && !request.tokenInQuery) return Promise.resolve(undefined);
+    return this.authenticate(request, trace);
   }
 
-  /** The policy step alone, for the list of datasets: false when `caller` may not read `name`. */
-  async mayRead(caller: Caller, name: string, trace: Trace = {}): Promise<boolean> {
-    return policyRefusal(caller, await this.policyFor(name, trace)) === undefined;
+  /** Full mode, every step, for the `segment` Express routed (`meters`, `meters.csv`). */
+  decide(request: ReadRequest, segment: string, trace: Trace = {}): Promise<AllowedRead> {
+    return this.full(this.readStepsOf(request, segment, trace), trace);
+  }
+
+  /** The policy step alone, for the list of datasets: false when `caller` (undefined: anonymous) may not read `name`. */
+  async mayRead(caller: Caller | undefined, name: string, trace: Trace = {}): Promise<boolean> {
+    const policy = await this.policyFor(name, trace);
+    if (this.ib1) return ib1Refusal(this.ib1Policy(policy), caller === undefined ? undefined : ib1CallerOf(caller)) === undefined;
+    return caller !== undefined && policyRefusal(caller, policy) === undefined;
   }
 
   /** Cache-only mode, for a raw path (`/meters`, `/meters.csv`, query string included). */
   decideFromCache(path: string, headers: IncomingHttpHeaders): AllowedRead | undefined {
-    if (!this.peekToken) return undefined;
+    // Open-energy needs a cached token for any read; ib1's open datasets need none.
+    if (!this.peekToken && !this.ib1) return undefined;
     const segment = plainDatasetSegment(path);
     if (segment === undefined) return undefined;
+    if (this.reserved.size > 0 && this.reserved.has(`/${segment.toLowerCase().replace(/\.csv$/, '')}`)) return undefined;
     try {
-      return this.cached(this.readSteps({ headers }, segment, {}));
+      return this.cached(this.readStepsOf({ headers }, segment, {}));
     } catch {
       // A refusal, or anything unexpected: the full mode decides, and explains.
       return undefined;
     }
+  }
+
+  private readStepsOf(request: ReadRequest, segment: string, trace: Trace): Steps<AllowedRead> {
+    return this.ib1 ? this.ib1ReadSteps(request, segment, trace) : this.readSteps(request, segment, trace);
   }
 
   private *authenticateSteps(request: ReadRequest, trace: Trace): Steps<Caller> {
@@ -136,6 +199,12 @@ export class DecisionPipeline {
 
     const cert = this.deps.certificates.parse(header(request.headers, this.certHeader));
     trace.certSubject = cert.subject;
+    if (this.ib1) {
+      // The certificate cache of an ib1 pipeline reads IB1 certificates; a missing identity is a wiring error, refused.
+      if (!cert.ib1) throw new HttpError(401, 'invalid_token', 'the client certificate is not an IB1 member certificate');
+      trace.roles = cert.ib1.roles;
+      if (cert.ib1.memberUrl !== undefined) trace.member = cert.ib1.memberUrl;
+    }
     // A parsed certificate is cached; its validity is not, so it is checked on every request.
     const nowMs = this.deps.now();
     if (cert.notAfter.getTime() < nowMs || cert.notBefore.getTime() > nowMs) {
@@ -146,7 +215,8 @@ export class DecisionPipeline {
     if (typeof result.client_id === 'string') trace.clientId = result.client_id;
     checkToken(result, Math.floor(this.deps.now() / 1000), this.deps.clockSkewSeconds);
 
-    checkBinding(result, cert.thumbprint);
+    if (this.ib1) checkIb1Binding(result, cert);
+    else checkBinding(result, cert.thumbprint);
     return {
       clientId: result.client_id,
       certSubject: cert.subject,
@@ -154,7 +224,42 @@ export class DecisionPipeline {
       // checkToken has refused a token without a numeric exp.
       tokenExpiresAt: result.exp as number,
       certificateExpiresAt: cert.notAfter.getTime(),
+      ...(cert.ib1 ? { roles: cert.ib1.roles, ...(cert.ib1.memberUrl === undefined ? {} : { memberUrl: cert.ib1.memberUrl }) } : {}),
     };
+  }
+
+  /**
+   * ib1: the policy first, because an open dataset is served before, and without, any
+   * authentication (IB1 data provider guidance: open data to anyone, members or not). Its
+   * certificate or token, if the request carries one, is not looked at, so a bad or expired
+   * token does not stop an open read. A shared dataset then goes through every step.
+   */
+  private *ib1ReadSteps(request: ReadRequest, segment: string, trace: Trace): Steps<AllowedRead> {
+    // Even for open data: a token in a URL is a leak the client should hear about.
+    if (request.tokenInQuery) throw new HttpError(400, 'invalid_request', 'access tokens are not accepted in the query string; use the Authorization header');
+    const name = datasetName(segment);
+    if (name === undefined) throw new HttpError(404, 'not_found', 'no such dataset');
+    trace.dataset = name;
+    // Any name has a policy (shared by default), so an anonymous caller learns nothing here
+    // about which shared datasets exist: they all answer 401.
+    const policy = this.ib1Policy(yield* lookUp({ kind: 'policy', name }));
+    if (isOpenAccess(policy)) {
+      const file = yield* lookUp({ kind: 'dataset', name });
+      if (!file) throw new HttpError(404, 'not_found', 'no such dataset');
+      return { caller: ANONYMOUS, name, file, open: true };
+    }
+    const caller = yield* this.authenticateSteps(request, trace);
+    const refusal = ib1Refusal(policy, ib1CallerOf(caller));
+    if (refusal) throw refusal;
+    const file = yield* lookUp({ kind: 'dataset', name });
+    if (!file) throw new HttpError(404, 'not_found', 'no such dataset');
+    return { caller, name, file };
+  }
+
+  /** ib1: a shared dataset without a licence of its own requires the default licence. */
+  private ib1Policy(policy: AccessPolicy): AccessPolicy {
+    if (isOpenAccess(policy) || policy.licence !== undefined || this.deps.defaultLicence === undefined) return policy;
+    return { ...policy, licence: this.deps.defaultLicence };
   }
 
   private *readSteps(request: ReadRequest, segment: string, trace: Trace): Steps<AllowedRead> {
@@ -243,7 +348,8 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 /** RFC 7662 checks on an introspection result; a 401 HttpError on the first failure. */
 function checkToken(result: IntrospectionResult, nowSeconds: number, skewSeconds: number): void {
   const invalid = (why: string) => new HttpError(401, 'invalid_token', why);
-  if (result.active !== true) throw invalid('the access token is not active');
+  // A locally validated JWT says why (signature, key, expiry, issuer, audience, algorithm).
+  if (result.active !== true) throw invalid(result.localRefusal ?? 'the access token is not active');
   // A refresh token (or any other kind) must not work as an access token.
   if (typeof result.token_type === 'string' && result.token_type.toLowerCase() !== 'bearer') throw invalid('the token is not a bearer access token');
   if (typeof result.exp !== 'number') throw invalid('the access token has no expiry');
@@ -258,6 +364,25 @@ function checkBinding(result: IntrospectionResult, certThumbprint: string): void
   // FAPI: only sender-constrained tokens. A token without a certificate binding is refused outright.
   if (typeof bound !== 'string' || bound === '') throw new HttpError(401, 'invalid_token', 'the access token is not certificate-bound (no cnf.x5t#S256)');
   if (bound !== certThumbprint) throw new HttpError(401, 'invalid_token', 'the access token is bound to a different client certificate');
+}
+
+/**
+ * IB1 (OAuth with Member Identity Certificates): the token is bound to the client's
+ * Directory URL, the URI in its certificate: `client_id` must equal it. A `cnf` the token
+ * carries (RFC 8705) is still checked; without one the client_id binding is enough.
+ */
+function checkIb1Binding(result: IntrospectionResult, cert: ClientCertificate): void {
+  if (result.client_id !== cert.ib1?.directoryUrl) {
+    throw new HttpError(401, 'invalid_token', "the token was issued to a different client than the certificate's Directory URL");
+  }
+  if (result.cnf === undefined) return;
+  const bound = result.cnf['x5t#S256'];
+  if (typeof bound !== 'string' || bound === '') throw new HttpError(401, 'invalid_token', 'the access token is bound (cnf) by other means than x5t#S256, which this resource server cannot check');
+  if (bound !== cert.thumbprint) throw new HttpError(401, 'invalid_token', 'the access token is bound to a different client certificate');
+}
+
+function ib1CallerOf(caller: Caller): Ib1Caller {
+  return { identity: { roles: caller.roles ?? [] }, scopes: caller.scopes, clientId: caller.clientId };
 }
 
 /**

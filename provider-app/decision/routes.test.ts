@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HOST_SETTINGS } from '../../contract/host-settings';
 import { datasetName, isDatasetName, plainDatasetSegment, ROUTE_NAMES, ROUTES } from './routes';
 
 const TEMPLATE = join(__dirname, '..', '..', 'nginx', 'templates', 'mtls-site.conf.tmpl');
@@ -26,7 +27,9 @@ function nginxMap(config: string, variable: string): { entries: MapEntry[]; fall
   return { entries, fallback };
 }
 
-const config = readFileSync(TEMPLATE, 'utf8');
+// The ib1 heartbeat's entry holds the configured path; the default stands for it here.
+const HEARTBEAT = HOST_SETTINGS.heartbeatPath.default as string;
+const config = readFileSync(TEMPLATE, 'utf8').replace('{{heartbeat_path}}', HEARTBEAT);
 const routeMap = nginxMap(config, '$provider_route');
 const fileMap = nginxMap(config, '$provider_dataset_file');
 
@@ -93,7 +96,9 @@ const SAMPLES: ReadonlyArray<readonly [string, string | undefined, '@dataset' | 
 
 describe('dataset routes: the module and nginx agree', () => {
   it("nginx's map keeps exactly the app's own routes away from its dataset location, in any case", () => {
-    const routeEntries = routeMap.entries.filter((entry) => entry.target === '@app');
+    const heartbeatEntries = routeMap.entries.filter((entry) => entry.target === '@app' && entry.pattern.test(`GET ${HEARTBEAT}`));
+    expect(heartbeatEntries).toHaveLength(1);
+    const routeEntries = routeMap.entries.filter((entry) => entry.target === '@app' && !heartbeatEntries.includes(entry));
     expect(routeEntries).toHaveLength(1);
     const names = /\/\(([a-z|]+)\)/.exec(routeEntries[0]!.pattern.source)?.[1]?.split('|');
     expect([...(names ?? [])].sort()).toEqual([...ROUTE_NAMES].sort());
@@ -112,6 +117,10 @@ describe('dataset routes: the module and nginx agree', () => {
       expect(route).toBe('@dataset');
       expect(fileMap.entries.find((entry) => entry.pattern.test(`1:${dataset}.csv`))?.target).toBe('/$provider_file');
     }
+  });
+
+  it('nginx sends the heartbeat to the app, in any case (the pipeline reserves it: see app-ib1.test.ts)', () => {
+    for (const path of [HEARTBEAT, HEARTBEAT.toUpperCase()]) expect([path, nginxRoute('GET', path)]).toEqual([path, '@app']);
   });
 
   it('the routes themselves are not datasets to nginx, whatever the case or a .csv', () => {

@@ -10,6 +10,9 @@ export interface AccessFacts {
   readonly certSubject?: string;
   readonly dataset?: string;
   readonly error?: string;
+  /** ib1: the client certificate's `ib1Roles` and `ib1Member` (never the token). */
+  readonly roles?: readonly string[];
+  readonly member?: string;
 }
 
 /**
@@ -43,6 +46,8 @@ export function logAccessWhenDone(logger: Logger, req: IncomingMessage, res: Ser
         certSubject: known.certSubject,
         dataset: known.dataset,
         error: known.error,
+        roles: known.roles,
+        member: known.member,
         customerIp: typeof customerIp === 'string' && CUSTOMER_IP.test(customerIp) ? customerIp : undefined,
       },
       'request',
@@ -66,6 +71,8 @@ export function accessLog(logger: Logger) {
       certSubject: res.locals.certSubject as string | undefined,
       dataset: res.locals.dataset as string | undefined,
       error: res.locals.errorDescription as string | undefined,
+      roles: res.locals.roles as readonly string[] | undefined,
+      member: res.locals.member as string | undefined,
     }));
     next();
   };

@@ -13,6 +13,13 @@ export function authenticate(pipeline: DecisionPipeline): RequestHandler {
   });
 }
 
+/** ib1's anonymous-or-member routes: sets `res.locals.caller`, undefined for a request without a token. */
+export function identify(pipeline: DecisionPipeline): RequestHandler {
+  return adapter(async (req, res) => {
+    res.locals.caller = await pipeline.identify(readRequest(req), res.locals);
+  });
+}
+
 /** Every step, for the dataset the route's `:dataset` names; sets `res.locals.read` (an `AllowedRead`). */
 export function authorizeRead(pipeline: DecisionPipeline): RequestHandler {
   return adapter(async (req, res) => {

@@ -12,8 +12,14 @@ export class ClientCertificateCache {
   // Map iterates in insertion order; a hit is re-inserted, so the first key is the least recently used.
   private readonly entries = new Map<string, ClientCertificate>();
 
-  /** @param maxEntries bound on cached certificates (memory ≈ maxEntries × header length, ~2 KB each). */
-  constructor(private readonly maxEntries = 1000) {
+  /**
+   * @param maxEntries bound on cached certificates (memory ≈ maxEntries × header length, ~2 KB each).
+   * @param parse the profile's reader (`parseIb1ClientCertificate` in ib1).
+   */
+  constructor(
+    private readonly maxEntries = 1000,
+    private readonly parser: (headerValue: string | undefined) => ClientCertificate = parseClientCertificate,
+  ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new Error('maxEntries must be a non-negative integer');
   }
 
@@ -21,16 +27,16 @@ export class ClientCertificateCache {
     return this.entries.size;
   }
 
-  /** Same contract as `parseClientCertificate`: throws a 401 HttpError for a missing or bad header. */
+  /** Same contract as the parser (`parseClientCertificate`): throws an HttpError for a missing or bad header. */
   parse(headerValue: string | undefined): ClientCertificate {
-    if (headerValue === undefined) return parseClientCertificate(headerValue);
+    if (headerValue === undefined) return this.parser(headerValue);
     const hit = this.entries.get(headerValue);
     if (hit) {
       this.entries.delete(headerValue);
       this.entries.set(headerValue, hit);
       return hit;
     }
-    const cert = parseClientCertificate(headerValue);
+    const cert = this.parser(headerValue);
     if (this.maxEntries === 0) return cert;
     while (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(headerValue, cert);

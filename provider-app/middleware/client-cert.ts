@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { HttpError } from '../errors';
+import type { Ib1Identity } from '../identity/ib1-certificate';
 
 /** The consumer's certificate as nginx passed it, with what authorisation needs. */
 export interface ClientCertificate {
@@ -9,6 +10,8 @@ export interface ClientCertificate {
   readonly subject: string;
   readonly notAfter: Date;
   readonly notBefore: Date;
+  /** ib1 profile only (`parseIb1ClientCertificate`): the IB1 identity it carries. */
+  readonly ib1?: Ib1Identity;
 }
 
 const PEM = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/;

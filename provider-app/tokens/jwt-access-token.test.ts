@@ -218,6 +218,12 @@ describe('createJwtValidator: binding to the client', () => {
     expectRefused(await validator().validate(jwt, { clientDirectoryUrl: CLIENT }), /bound to a client certificate \(cnf\) but none was presented/, jwt);
   });
 
+  it('leaves client_id and cnf to the caller when no binding is given (the pipeline checks them per request)', async () => {
+    const jwt = await token({ claims: { cnf: { 'x5t#S256': THUMBPRINT }, client_id: 'someone-else' } });
+    expect(await validator().validate(jwt)).toEqual({ ok: true, claims: expect.objectContaining({ client_id: 'someone-else', cnf: { 'x5t#S256': THUMBPRINT } }) });
+    expectRefused(await validator().validate(jwt, { clientDirectoryUrl: CLIENT }), /issued to another client/, jwt);
+  });
+
   it('refuses a token bound by other means (DPoP jkt)', async () => {
     const jwt = await token({ claims: { cnf: { jkt: 'abc' } } });
     expectRefused(await validator().validate(jwt, { clientCertThumbprintS256: THUMBPRINT }), /other means than x5t#S256/, jwt);

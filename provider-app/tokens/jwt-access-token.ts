@@ -12,7 +12,7 @@
  *
  * API
  * - `createJwtValidator(options)` → {@link JwtValidator}
- * - `validate(token, { clientCertThumbprintS256?, clientDirectoryUrl? })` → {@link JwtValidation};
+ * - `validate(token, { clientCertThumbprintS256?, clientDirectoryUrl? }?)` → {@link JwtValidation};
  *   rejects with AuthorizationServerUnavailable when the JWKS cannot be fetched (503, not 401)
  */
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
@@ -64,6 +64,11 @@ export type JwtValidation =
   | { readonly ok: false; readonly error: 'invalid_token'; /** For people: names the check that failed. */ readonly description: string };
 
 export interface JwtValidator {
+  /**
+   * Without `binding`, `client_id` and `cnf` are left to the caller (the decision pipeline
+   * checks them against the certificate on every request, so a validation can be cached
+   * per token); with one, they are checked here.
+   */
   validate(token: string, binding?: ClientBinding): Promise<JwtValidation>;
 }
 
@@ -110,12 +115,14 @@ function describeJoseRefusal(error: unknown): string | undefined {
 }
 
 /** The checks jose does not make: RFC 9068 claim types, iat, and the binding to the client. */
-function checkClaims(payload: JWTPayload, binding: ClientBinding, toleranceSeconds: number): string | AccessTokenClaims {
+function checkClaims(payload: JWTPayload, binding: ClientBinding | undefined, toleranceSeconds: number): string | AccessTokenClaims {
   if (typeof payload.sub !== 'string') return 'the token\'s "sub" claim is not a string';
   if (typeof payload.client_id !== 'string') return 'the token\'s "client_id" claim is not a string';
   if (payload.scope !== undefined && typeof payload.scope !== 'string') return 'the token\'s "scope" claim is not a string';
   // jose checks iat only together with a maximum token age; a token from the future is wrong either way.
   if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + toleranceSeconds) return 'the token was issued in the future (iat)';
+  // No binding given: the caller checks client_id and cnf against the certificate itself.
+  if (binding === undefined) return payload as AccessTokenClaims;
   if (binding.clientDirectoryUrl !== undefined && payload.client_id !== binding.clientDirectoryUrl) {
     return 'the token was issued to another client: client_id is not the Directory URL in the client certificate';
   }
@@ -146,7 +153,7 @@ export function createJwtValidator(options: JwtValidatorOptions): JwtValidator {
   const audience = options.audience === undefined ? undefined : typeof options.audience === 'string' ? options.audience : [...options.audience];
 
   return {
-    async validate(token, binding = {}) {
+    async validate(token, binding) {
       // Header checks first: a token we would refuse anyway must not cause a JWKS fetch.
       let header: ReturnType<typeof decodeProtectedHeader>;
       try {

@@ -18,6 +18,20 @@ import { ASSOCIATION_TIMEOUT_SECONDS, CLOUD_INIT_WAIT_SECONDS } from '../../cont
 export const AMI_PARAMETER_PREFIX = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-';
 export const BOOTSTRAP_PATH = '/usr/local/sbin/provider-host-bootstrap';
 
+/**
+ * What every provider host is launched with, the single host and each fleet host alike
+ * (stacks/constructs/fleet/launch-template.ts): one definition, so the two cannot drift.
+ */
+export const amiParameterName = (architecture: Architecture): string => `${AMI_PARAMETER_PREFIX}${architecture}`;
+/** IMDSv2 only, one hop: a container or a forwarded request on the host cannot reach the metadata service. */
+export const HOST_METADATA_OPTIONS = { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 } as const;
+/** The encrypted gp3 root volume. */
+export const hostRootVolume = (sizeGiB: number) => ({ volumeType: 'gp3', volumeSize: sizeGiB, encrypted: true, deleteOnTermination: true }) as const;
+/** The Name tag of a host. */
+export const hostName = (namePrefix: string): string => `${namePrefix}-host`;
+/** The deploy association's name (one per environment, whichever the mode). */
+export const deployAssociationName = (namePrefix: string): string => `${namePrefix}-deploy`;
+
 export interface DeployHashes {
   readonly bundle: string;
   readonly data: string;
@@ -65,7 +79,7 @@ export class Host extends Construct {
 
   constructor(scope: Construct, id: string, props: HostProps) {
     super(scope, id);
-    const ami = new DataAwsSsmParameter(this, 'ami', { name: `${AMI_PARAMETER_PREFIX}${props.architecture}` });
+    const ami = new DataAwsSsmParameter(this, 'ami', { name: amiParameterName(props.architecture) });
     // `ami` is ignored after creation (the parameter moves with every AL2023 release), so an
     // instance type of another architecture would be applied in place to an image that
     // cannot boot on it: a change of architecture replaces the instance instead.
@@ -80,12 +94,12 @@ export class Host extends Construct {
       ...(props.sshKeyName !== undefined ? { keyName: props.sshKeyName } : {}),
       vpcSecurityGroupIds: [props.securityGroupId],
       iamInstanceProfile: props.instanceProfileName,
-      metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
-      rootBlockDevice: { volumeType: 'gp3', volumeSize: props.rootVolumeGiB, encrypted: true, deleteOnTermination: true },
+      metadataOptions: { ...HOST_METADATA_OPTIONS },
+      rootBlockDevice: { ...hostRootVolume(props.rootVolumeGiB) },
       userDataBase64: props.userDataBase64,
       // cloud-init runs once per instance: a changed user data only takes effect on a new one.
       userDataReplaceOnChange: true,
-      tags: { Name: `${props.namePrefix}-host` },
+      tags: { Name: hostName(props.namePrefix) },
       lifecycle: {
         ignoreChanges: ['ami'],
         // A plain address: cdktf would write a dependable as "${...}", which Terraform
@@ -102,7 +116,7 @@ export class Host extends Construct {
 
     this.association = new SsmAssociation(this, 'deploy', {
       name: 'AWS-RunShellScript',
-      associationName: `${props.namePrefix}-deploy`,
+      associationName: deployAssociationName(props.namePrefix),
       targets: [{ key: 'InstanceIds', values: [this.instance.id] }],
       parameters: { commands: updateCommand(props.deployHashes), executionTimeout: String(ASSOCIATION_TIMEOUT_SECONDS) },
       dependsOn: props.deployDependsOn,

@@ -73,6 +73,9 @@ export type AlarmKey =
   | 'certificateDaysLeft' | 'certificateRenewalFailed' | 'crlHoursLeft' | 'crlRefreshFailed' | 'appRestarts'
   | 'memoryUsed' | 'diskUsed' | 'systemStatusCheck' | 'instanceStatusCheck';
 
+/** The alarms on one instance's metrics (dimension InstanceId): a single host's only. */
+export const INSTANCE_ALARM_KEYS = ['memoryUsed', 'diskUsed', 'systemStatusCheck', 'instanceStatusCheck'] as const satisfies readonly AlarmKey[];
+
 export type ComparisonOperator = 'GreaterThanOrEqualToThreshold' | 'GreaterThanThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
 export type MissingData = 'missing' | 'notBreaching' | 'breaching' | 'ignore';
 
@@ -181,7 +184,11 @@ export interface MonitoringProps {
   readonly namePrefix: string;
   readonly partition: string;
   readonly region: string;
-  readonly instanceId: string;
+  /**
+   * The single host. Omitted (fleet mode): no alarm on one instance's metrics
+   * (INSTANCE_ALARM_KEYS): the Auto Scaling group replaces a host that fails its health check.
+   */
+  readonly instanceId?: string;
   /** The topic every alarm notifies (in `region`). */
   readonly alarmTopicArn: string;
   /** One of LOG_RETENTION_DAYS. */
@@ -194,14 +201,17 @@ export class Monitoring extends Construct {
   readonly logGroupNames: Record<LogGroupKey, string>;
   readonly logMetricsNamespace: string;
   readonly metricFilters: Record<AccessLogMetricKey, CloudwatchLogMetricFilter>;
-  readonly alarmSpecs: Record<AlarmKey, AlarmSpec>;
-  readonly alarms: Record<AlarmKey, CloudwatchMetricAlarm>;
+  readonly alarmSpecs: Partial<Record<AlarmKey, AlarmSpec>>;
+  readonly alarms: Partial<Record<AlarmKey, CloudwatchMetricAlarm>>;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     this.logGroupNames = logGroupNamesFor(props.environment);
     this.logMetricsNamespace = logMetricsNamespace(props.environment);
-    this.alarmSpecs = alarmSpecs({ environment: props.environment, instanceId: props.instanceId, thresholds: props.thresholds });
+    const specs = alarmSpecs({ environment: props.environment, instanceId: props.instanceId ?? '', thresholds: props.thresholds });
+    this.alarmSpecs = props.instanceId !== undefined
+      ? specs
+      : Object.fromEntries(Object.entries(specs).filter(([key]) => !(INSTANCE_ALARM_KEYS as readonly string[]).includes(key)));
 
     const alarmName = (spec: AlarmSpec): string => `${props.namePrefix}-${spec.slug}`;
     const filterName = (metric: AccessLogMetric): string => `${props.namePrefix}-${metric.metricName}`;
@@ -241,7 +251,7 @@ export class Monitoring extends Construct {
     this.metricFilters = filters;
 
     const ec2Action = (action: 'recover' | 'reboot'): string => `arn:${props.partition}:automate:${props.region}:ec2:${action}`;
-    const alarms = {} as Record<AlarmKey, CloudwatchMetricAlarm>;
+    const alarms: Partial<Record<AlarmKey, CloudwatchMetricAlarm>> = {};
     for (const [key, spec] of Object.entries(this.alarmSpecs) as [AlarmKey, AlarmSpec][]) {
       alarms[key] = new CloudwatchMetricAlarm(this, `alarm-${spec.slug}`, {
         alarmName: alarmName(spec),

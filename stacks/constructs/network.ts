@@ -1,8 +1,9 @@
 /**
  * The security group: HTTP (ACME challenges, redirect) and HTTPS from anywhere over
- * IPv4 and IPv6; SSH only from configured CIDRs (none by default: use SSM); egress
- * only HTTP/HTTPS (packages, npm, Let's Encrypt, S3/SSM endpoints, the authorization
- * server). The VPC DNS resolver and the time service are not filtered by groups.
+ * IPv4 and IPv6 (fleet mode: from the load balancer's group only); SSH only from
+ * configured CIDRs (none by default: use SSM); egress only HTTP/HTTPS (packages, npm,
+ * Let's Encrypt, S3/SSM endpoints, the authorization server). The VPC DNS resolver and
+ * the time service are not filtered by groups.
  */
 import { Construct } from 'constructs';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
@@ -14,6 +15,11 @@ export interface NetworkProps {
   readonly vpcId: string;
   /** CIDRs allowed on port 22. @default [] (closed) */
   readonly sshCidrs?: readonly string[];
+  /**
+   * Fleet mode: HTTP and HTTPS only from this security group (the load balancer's, which
+   * also carries its health checks), not from anywhere. @default from anywhere (single host)
+   */
+  readonly webIngressFromGroupId?: string;
 }
 
 const ANYWHERE = [
@@ -37,18 +43,28 @@ export class Network extends Construct {
     }
     this.securityGroup = new SecurityGroup(this, 'group', {
       name: `${props.namePrefix}-host`,
-      description: 'Provider Host: HTTP/HTTPS in, SSH only from configured ranges',
+      description: props.webIngressFromGroupId === undefined
+        ? 'Provider Host: HTTP/HTTPS in, SSH only from configured ranges'
+        : 'Provider Host: HTTP/HTTPS from the load balancer only, SSH only from configured ranges',
       vpcId: props.vpcId,
     });
     const groupId = this.securityGroup.id;
 
     for (const port of [80, 443]) {
+      if (props.webIngressFromGroupId !== undefined) {
+        new VpcSecurityGroupIngressRule(this, `in-${port}-load-balancer`, {
+          securityGroupId: groupId, ipProtocol: 'tcp', fromPort: port, toPort: port, referencedSecurityGroupId: props.webIngressFromGroupId,
+          description: port === 80 ? 'HTTP from the load balancer only: redirect to HTTPS' : 'HTTPS from the load balancer only: mutual TLS API and health checks',
+        });
+      }
       for (const source of ANYWHERE) {
         const { suffix, ...cidr } = source;
-        new VpcSecurityGroupIngressRule(this, `in-${port}-${suffix}`, {
-          securityGroupId: groupId, ipProtocol: 'tcp', fromPort: port, toPort: port, ...cidr,
-          description: port === 80 ? 'HTTP: ACME challenges and redirect to HTTPS' : 'HTTPS: mutual TLS API',
-        });
+        if (props.webIngressFromGroupId === undefined) {
+          new VpcSecurityGroupIngressRule(this, `in-${port}-${suffix}`, {
+            securityGroupId: groupId, ipProtocol: 'tcp', fromPort: port, toPort: port, ...cidr,
+            description: port === 80 ? 'HTTP: ACME challenges and redirect to HTTPS' : 'HTTPS: mutual TLS API',
+          });
+        }
         this.egressRules.push(new VpcSecurityGroupEgressRule(this, `out-${port}-${suffix}`, {
           securityGroupId: groupId, ipProtocol: 'tcp', fromPort: port, toPort: port, ...cidr,
           description: port === 80 ? 'HTTP out: package mirrors, OCSP/CRL' : 'HTTPS out: AWS APIs, npm, ACME, authorization server',

@@ -6,12 +6,13 @@
  * (`host-render cloudwatch-agent-config`), from the same log group names.
  */
 import { Construct } from 'constructs';
-import type { OperationsConfig } from '../../config/operations-schema';
+import { resolveReport, type OperationsConfig, type ResolvedReport } from '../../config/operations-schema';
 import { CW_AGENT_NAMESPACE, HOST_METRICS_NAMESPACE } from '../../host/cloudwatch-agent/host-metrics';
 import { Alerting } from './alerting';
 import { Dashboard } from './dashboard';
 import { Monitoring } from './monitoring';
 import { HEALTH_CHECK_METRICS_REGION, OutsideCheck } from './outside-check';
+import { ReportMail } from './report-mail';
 import { TelemetryAccess } from './telemetry-access';
 
 export interface OperationsProps {
@@ -22,7 +23,8 @@ export interface OperationsProps {
   readonly partition: string;
   readonly region: string;
   readonly accountId: string;
-  readonly instanceId: string;
+  /** The single host; omitted in fleet mode (no per-instance alarms or dashboard widgets). */
+  readonly instanceId?: string;
   /** The instance role's id (name): gets the telemetry policy. */
   readonly instanceRoleId: string;
   /** The stack's default tags (the us-east-1 provider gets the same). */
@@ -42,6 +44,9 @@ export class Operations extends Construct {
   readonly telemetryAccess: TelemetryAccess;
   readonly outsideCheck?: OutsideCheck;
   readonly dashboard?: Dashboard;
+  /** The daily report with its defaults; undefined when operations.report is off. */
+  readonly report?: ResolvedReport;
+  reportMail?: ReportMail;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
@@ -64,7 +69,7 @@ export class Operations extends Construct {
       namePrefix: props.namePrefix,
       partition: props.partition,
       region: props.region,
-      instanceId: props.instanceId,
+      ...(props.instanceId !== undefined ? { instanceId: props.instanceId } : {}),
       alarmTopicArn: this.alerting.topicArn,
       retentionDays: config.logs.retentionDays,
       thresholds: config.alarms,
@@ -92,6 +97,9 @@ export class Operations extends Construct {
       });
     }
 
+    const report = resolveReport(config, props.domain);
+    if (report !== undefined) this.report = report;
+
     if (config.dashboard) {
       this.dashboard = new Dashboard(this, 'dashboard', {
         name: props.namePrefix,
@@ -99,10 +107,20 @@ export class Operations extends Construct {
         environment: props.environment,
         logMetricsNamespace: this.monitoring.logMetricsNamespace,
         thresholds: config.alarms,
-        instanceId: props.instanceId,
+        ...(props.instanceId !== undefined ? { instanceId: props.instanceId } : {}),
         ...(this.outsideCheck !== undefined ? { healthCheckId: this.outsideCheck.healthCheck.id } : {}),
       });
     }
+  }
+
+  /**
+   * The daily access report's delivery (report-mail.ts), when operations.report is on:
+   * called once the hosted zone is known (the DKIM records go there).
+   */
+  mailReports(props: { readonly domain: string; readonly zoneId: string; readonly roleId: string; readonly bucketArn: string }): ReportMail | undefined {
+    if (this.report === undefined) return undefined;
+    this.reportMail ??= new ReportMail(this, 'report-mail', { ...props, report: this.report });
+    return this.reportMail;
   }
 
   /** The environment's alerts topic (in its region). */

@@ -20,7 +20,10 @@ export type RebootOption = 'RebootIfNeeded' | 'NoReboot';
 
 export interface PatchingProps {
   readonly namePrefix: string;
-  readonly instanceId: string;
+  /** The single host; or `targetTag`. */
+  readonly instanceId?: string;
+  /** Fleet mode: every instance carrying this tag, patched (and rebooted) one at a time. */
+  readonly targetTag?: { readonly key: string; readonly value: string };
   /** SSM cron or rate expression (UTC). */
   readonly schedule: string;
   /** @default 'RebootIfNeeded' */
@@ -35,6 +38,7 @@ export class Patching extends Construct {
     const { rebootOption = 'RebootIfNeeded' } = props;
     const associationName = `${props.namePrefix}-patch`;
     const problems = [ssmScheduleProblem(props.schedule), associationNameProblem(associationName)].filter((p): p is string => p !== undefined);
+    if ((props.instanceId === undefined) === (props.targetTag === undefined)) problems.push('give either instanceId or targetTag');
     if (problems.length > 0) throw new InputError(`Patching ${this.node.path}: ${problems.join('; ')}`);
 
     this.association = new SsmAssociation(this, 'association', {
@@ -43,7 +47,7 @@ export class Patching extends Construct {
       scheduleExpression: props.schedule,
       // Rate expressions always run once at creation (SSM refuses the flag with them).
       applyOnlyAtCronInterval: isCronSchedule(props.schedule),
-      targets: [{ key: 'InstanceIds', values: [props.instanceId] }],
+      targets: [props.targetTag !== undefined ? { key: `tag:${props.targetTag.key}`, values: [props.targetTag.value] } : { key: 'InstanceIds', values: [props.instanceId as string] }],
       parameters: { Operation: 'Install', RebootOption: rebootOption },
       // A failed run shows as a HIGH compliance finding in State Manager.
       complianceSeverity: 'HIGH',

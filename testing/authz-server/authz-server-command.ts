@@ -3,6 +3,8 @@
  * CLI: `node dist/testing/authz-server/authz-server-command.js --config <file.json>`.
  * Prints exactly one line `{"ready":true,"issuer":"https://127.0.0.1:PORT","port":PORT}` on
  * stdout once it listens (everything else goes to stderr); SIGTERM/SIGINT stop it.
+ * Started with an IPC channel (index.ts), it also takes `{ id, op: 'rotate-signing-key' |
+ * 'publish-signing-keys' }` and answers `{ id, kid? }`.
  */
 import { parseArgs } from 'node:util';
 import { loadAuthzServerConfig } from './config';
@@ -20,6 +22,13 @@ async function main(argv: string[]): Promise<void> {
   const stop = () => {
     void running.close().then(() => process.exit(0));
   };
+  process.on('message', (message: { id?: unknown; op?: unknown }) => {
+    if (message.op === 'rotate-signing-key') process.send?.({ id: message.id, kid: running.rotateSigningKey() });
+    else if (message.op === 'publish-signing-keys') {
+      running.publishSigningKeys();
+      process.send?.({ id: message.id });
+    } else process.send?.({ id: message.id, error: `unknown operation ${String(message.op)}` });
+  });
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

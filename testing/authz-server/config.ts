@@ -3,9 +3,15 @@ import { dirname, resolve } from 'node:path';
 
 /** A client registered with the authorization server; it authenticates with `tls_client_auth`. */
 export interface AuthzClientConfig {
+  /** In the ib1 profile, the Application's Directory URL (also `sanUri`). */
   readonly clientId: string;
-  /** RFC 4514 subject DN its certificate must carry, e.g. `CN=consumer,O=Example`. Or give `certFile`. */
+  /** RFC 4514 subject DN its certificate must carry, e.g. `CN=consumer,O=Example`. Or give `certFile`, or `sanUri`. */
   readonly subjectDn?: string;
+  /**
+   * IB1: the one subjectAltName URI (the Directory URL) its certificate must carry
+   * (`tls_client_auth_san_uri`). The certificate must also pass IB1's own reading (CN = URI).
+   */
+  readonly sanUri?: string;
   /** PEM file of the client's certificate; its subject becomes `subjectDn`. */
   readonly certFile?: string;
   /** Space-separated scopes the client may request. */
@@ -34,6 +40,19 @@ export interface AuthzServerConfig {
   /** Lifetime of client_credentials access tokens. @default 600 */
   readonly accessTokenTtlSeconds?: number;
   readonly clients: readonly AuthzClientConfig[];
+  /**
+   * `opaque` (open-energy: RFC 7662 introspection) or `jwt` (RFC 9068 access tokens signed
+   * with the server's current key, published at `jwks_uri`; oidc-provider does not introspect
+   * those: a resource server checks them itself).
+   * @default 'opaque'
+   */
+  readonly accessTokenFormat?: 'opaque' | 'jwt';
+  /**
+   * The resource indicator a token is for when the client names none: its `aud`. Needed by
+   * `jwt` (oidc-provider issues JWT access tokens only for a resource server).
+   * @default the issuer's URL
+   */
+  readonly defaultResource?: string;
 }
 
 /** Reads and checks a config file; throws one message listing every problem. */
@@ -65,14 +84,21 @@ export function validateAuthzServerConfig(raw: unknown): AuthzServerConfig {
     problems.push('accessTokenTtlSeconds: must be a positive integer');
   }
   if (!Array.isArray(c.clients) || c.clients.length === 0) {
-    problems.push('clients: required, a non-empty list of {clientId, subjectDn | certFile, scope}');
+    problems.push('clients: required, a non-empty list of {clientId, subjectDn | certFile | sanUri, scope}');
   } else {
     c.clients.forEach((client: Record<string, unknown>, i: number) => {
       if (typeof client?.clientId !== 'string' || client.clientId === '') problems.push(`clients[${i}].clientId: required`);
-      if (typeof client?.subjectDn !== 'string' && typeof client?.certFile !== 'string') {
-        problems.push(`clients[${i}]: give subjectDn (e.g. "CN=consumer,O=Example") or certFile`);
+      const ways = ['subjectDn', 'certFile', 'sanUri'].filter((key) => typeof client?.[key] === 'string');
+      if (ways.length !== 1) {
+        problems.push(`clients[${i}]: give exactly one of subjectDn (e.g. "CN=consumer,O=Example"), certFile or sanUri (an IB1 Directory URL)${ways.length > 1 ? `, not ${ways.join(' and ')}` : ''}`);
       }
     });
+  }
+  if (c.accessTokenFormat !== undefined && c.accessTokenFormat !== 'opaque' && c.accessTokenFormat !== 'jwt') {
+    problems.push(`accessTokenFormat: must be "opaque" or "jwt", got ${JSON.stringify(c.accessTokenFormat)}`);
+  }
+  if (c.defaultResource !== undefined && (typeof c.defaultResource !== 'string' || !/^https:\/\/[^\s#]+$/.test(c.defaultResource))) {
+    problems.push('defaultResource: must be an https URL without a fragment (the token\'s aud)');
   }
   if (problems.length > 0) throw new Error(`authz-server config is invalid:\n  ${problems.join('\n  ')}`);
   return raw as AuthzServerConfig;

@@ -5,7 +5,7 @@
  * process (`main.ts`); this module spawns it and talks to it.
  *
  * API
- * - `startAuthorizationServer(config: AuthzServerConfig, options?)` → `{ issuer, port, pid, stop() }`
+ * - `startAuthorizationServer(config: AuthzServerConfig, options?)` → `{ issuer, port, pid, rotateSigningKey(), publishSigningKeys(), stop() }`
  * - `requestToken({ issuer, clientId, scope?, cert, key, ca })` → `{ access_token, token_type, expires_in, scope? }`
  * - `revokeToken({ issuer, clientId, token, cert, key, ca })` → resolves when revoked
  * - `httpsRequest(...)` → the small mTLS HTTP helper the two above use
@@ -32,6 +32,13 @@ export interface AuthorizationServerHandle {
   readonly issuer: string;
   readonly port: number;
   readonly pid: number;
+  /**
+   * JWT mode: a new key signs every token from now on, while `jwks_uri` does not list it yet
+   * (a resource server sees an unknown `kid`). Resolves with that kid.
+   */
+  rotateSigningKey(): Promise<string>;
+  /** `jwks_uri` lists every signing key, the rotated-in one too. */
+  publishSigningKeys(): Promise<void>;
   /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
   stop(): Promise<void>;
 }
@@ -50,7 +57,7 @@ export async function startAuthorizationServer(config: AuthzServerConfig, option
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   const child = spawn(process.execPath, [...entryCommand(), '--config', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: join(__dirname, '..', '..', 'tsconfig.json') },
   });
   let stderr = '';
@@ -72,7 +79,34 @@ export async function startAuthorizationServer(config: AuthzServerConfig, option
         return parsed.ready ? parsed : undefined;
       },
     );
-    return { issuer: ready.issuer, port: ready.port, pid: child.pid!, stop };
+    // Only for the key operations: it must not keep the parent alive.
+    child.channel?.unref();
+    let nextId = 0;
+    const ask = (op: string): Promise<{ kid?: string }> =>
+      new Promise((resolveAnswer, reject) => {
+        const id = (nextId += 1);
+        const timer = setTimeout(() => {
+          child.off('message', onMessage);
+          reject(new Error(`authz-server did not answer ${op} within 5 s`));
+        }, 5000);
+        const onMessage = (message: { id?: number; kid?: string; error?: string }) => {
+          if (message?.id !== id) return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          if (message.error) reject(new Error(`authz-server: ${message.error}`));
+          else resolveAnswer(message);
+        };
+        child.on('message', onMessage);
+        child.send({ id, op });
+      });
+    return {
+      issuer: ready.issuer,
+      port: ready.port,
+      pid: child.pid!,
+      rotateSigningKey: async () => (await ask('rotate-signing-key')).kid!,
+      publishSigningKeys: async () => void (await ask('publish-signing-keys')),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -72,7 +72,7 @@ const OID = {
 };
 
 /** Signs a CRL for `ca` revoking `options.revoked`. */
-export function issueCrl(ca: CertificateAuthority, options: CrlOptions): IssuedCrl {
+export function issueCrl(ca: Pick<CertificateAuthority, 'certPem' | 'keyPem'>, options: CrlOptions): IssuedCrl {
   if (!Number.isSafeInteger(options.crlNumber) || options.crlNumber < 0) {
     throw new Error(`pki: crlNumber must be a non-negative integer, got ${options.crlNumber}`);
   }

@@ -75,6 +75,8 @@ export interface Ib1ClientOptions extends Validity {
 export interface Ib1ServerOptions extends Validity {
   /** The first is also the subject CN. */
   readonly dnsNames: readonly string[];
+  /** IP SANs besides the names (a development server reached as https://127.0.0.1:port). */
+  readonly ipAddresses?: readonly string[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -257,7 +259,10 @@ export async function issueIb1Server(issuer: Ib1Authority, options: Ib1ServerOpt
       new x509.BasicConstraintsExtension(false, undefined, true),
       leafKeyUsage('P-256'),
       new x509.ExtendedKeyUsageExtension([SERVER_AUTH]),
-      new x509.SubjectAlternativeNameExtension(options.dnsNames.map((value) => ({ type: 'dns' as const, value }))),
+      new x509.SubjectAlternativeNameExtension([
+        ...options.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+        ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+      ]),
     ],
   });
   const certPem = cert.toString('pem') + '\n';

@@ -18,11 +18,18 @@ export interface AcmeServer {
   readonly tlsCaFile: string;
   /** challtestsrv's DNS, `127.0.0.1:PORT`. */
   readonly dnsServer: string;
+  /** challtestsrv's management API (set-txt, clear-txt): the Route53 stand-in forwards TXT records there. */
+  readonly dnsManagementUrl: string;
   /** The root that signs the certificates pebble issues (it changes at every start). */
   issuingRootPem(): Promise<string>;
 }
 
-export async function startAcmeServer(processes: ChildProcesses, dir: string, httpPort: number): Promise<AcmeServer> {
+export interface AcmeServerOptions {
+  /** Lifetime of the certificates pebble issues (its certificateValidityPeriod), e.g. a directory's 24 hours. @default pebble's (5 years) */
+  readonly certificateValiditySeconds?: number;
+}
+
+export async function startAcmeServer(processes: ChildProcesses, dir: string, httpPort: number, options: AcmeServerOptions = {}): Promise<AcmeServer> {
   const tlsCa = createRootCa({ subject: { commonName: 'replica pebble TLS CA' } });
   const tls = issueServerCert(tlsCa, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
   const tlsCaFile = join(dir, 'pebble-tls-ca.pem');
@@ -51,6 +58,7 @@ export async function startAcmeServer(processes: ChildProcesses, dir: string, ht
         tlsPort,
         ocspResponderURL: '',
         externalAccountBindingRequired: false,
+        ...(options.certificateValiditySeconds !== undefined ? { certificateValidityPeriod: options.certificateValiditySeconds } : {}),
       },
     }),
   );
@@ -65,6 +73,7 @@ export async function startAcmeServer(processes: ChildProcesses, dir: string, ht
     directoryUrl,
     tlsCaFile,
     dnsServer,
+    dnsManagementUrl: `http://127.0.0.1:${challManagementPort}`,
     issuingRootPem: async () => {
       const pem = await fetchText(`https://127.0.0.1:${managementPort}/roots/0`, tlsCa.certPem);
       if (!pem) throw new Error('pebble did not return its issuing root');

@@ -109,3 +109,45 @@ describe('cloudwatch put-metric-data', () => {
     expect(() => readFileSync(join(root, 'cloudwatch', 'metrics.jsonl'))).toThrow();
   });
 });
+
+describe('sesv2 send-email', () => {
+  const content = (subject = 'Access report', body = { Html: { Data: '<p>hi</p>', Charset: 'UTF-8' }, Text: { Data: 'hi', Charset: 'UTF-8' } }) =>
+    JSON.stringify({ Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: body } });
+  const outbox = () => readFileSync(join(root, 'ses', 'outbox.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  beforeEach(() => {
+    mkdirSync(join(root, 'ses'), { recursive: true });
+    writeFileSync(join(root, 'ses', 'identities'), 'provider.example.org\n');
+  });
+
+  it('records a message from an address on a verified domain identity (destination and content from files or inline) and prints its id', () => {
+    writeFileSync(join(root, 'content.json'), content());
+    writeFileSync(join(root, 'destination.json'), JSON.stringify({ ToAddresses: ['ops@example.org', 'data@example.org'] }));
+    const sent = aws('sesv2', 'send-email', '--from-email-address', 'reports@provider.example.org', '--destination', `file://${join(root, 'destination.json')}`,
+      '--content', `file://${join(root, 'content.json')}`, '--query', 'MessageId', '--output', 'text');
+    expect(sent).toMatchObject({ status: 0, stderr: '' });
+    const [message] = outbox();
+    expect(message).toEqual({
+      messageId: sent.stdout.trim(), region: 'eu-west-2', from: 'reports@provider.example.org',
+      destination: { ToAddresses: ['ops@example.org', 'data@example.org'] }, subject: 'Access report', html: '<p>hi</p>', text: 'hi',
+    });
+    const shorthand = aws('sesv2', 'send-email', '--from-email-address', 'reports@provider.example.org', '--destination', 'ToAddresses=ops@example.org', '--content', content());
+    expect(shorthand.status).toBe(0);
+    expect(JSON.parse(shorthand.stdout)).toEqual({ MessageId: expect.any(String) });
+    expect(outbox()[1]).toMatchObject({ destination: { ToAddresses: ['ops@example.org'] } });
+  });
+
+  it('refuses a From address that is not on a verified identity, as SES does, and records nothing', () => {
+    const refused = aws('sesv2', 'send-email', '--from-email-address', 'reports@elsewhere.org', '--destination', 'ToAddresses=ops@example.org', '--content', content());
+    expect(refused.status).toBe(254);
+    expect(refused.stderr).toContain('(MessageRejected) when calling the SendEmail operation: Email address is not verified. The following identities failed the check in region EU-WEST-2: reports@elsewhere.org');
+    expect(() => outbox()).toThrow();
+  });
+
+  it('refuses no recipient, a subject with a line break and content without a body', () => {
+    const from = ['--from-email-address', 'reports@provider.example.org'];
+    expect(aws('sesv2', 'send-email', ...from, '--destination', '{"ToAddresses":[]}', '--content', content()).status).toBe(254);
+    expect(aws('sesv2', 'send-email', ...from, '--destination', 'ToAddresses=ops@example.org', '--content', content('a\nBcc: x@evil.example')).stderr).toContain('Illegal header');
+    expect(aws('sesv2', 'send-email', ...from, '--destination', 'ToAddresses=ops@example.org', '--content', JSON.stringify({ Simple: { Subject: { Data: 's' }, Body: {} } })).status).toBe(255);
+    expect(() => outbox()).toThrow();
+  });
+});

@@ -13,14 +13,25 @@
  * `s3 cp <src> <dst>` (one side s3://), `s3 ls s3://b/key`, `s3 sync s3://b/prefix <dir> [--delete]`,
  * `cloudwatch put-metric-data --namespace N --metric-data file://F` (checked as CloudWatch
  * would: names, finite values, units, dimensions).
+ * `sesv2 send-email --from-email-address A --destination D --content C` (D and C as JSON,
+ * file://, or D as `ToAddresses=a,b`): refused, as SES does, unless the From address or its
+ * domain is a verified identity (one per line in ses/identities); the message is recorded
+ * in ses/outbox.jsonl (id, region, from, destination, subject, html, text).
+ * `route53 change-resource-record-sets` / `get-change` (route53-standin.ts: the fleet's DNS-01
+ * record, forwarded to pebble-challtestsrv) and `s3api put-object|get-object|delete-object` with
+ * S3's conditional writes (s3api-standin.ts: the fleet's renewal lock).
  * Like the real CLI, downloads go to a temp file then rename (a hard-linked
  * copy of the old file keeps its content), and sync compares size and mtime.
  */
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { route53 } from './route53-standin';
+import { s3api } from './s3api-standin';
+import { AwsServiceError } from './standin-error';
 
 const IGNORED_FLAGS = new Set(['--only-show-errors', '--no-progress', '--with-decryption', '--quiet']);
-const VALUE_FLAGS = new Set(['--region', '--name', '--query', '--output', '--sse', '--profile', '--namespace', '--metric-data']);
+const VALUE_FLAGS = new Set(['--region', '--name', '--query', '--output', '--sse', '--profile', '--namespace', '--metric-data', '--content-type', '--from-email-address', '--destination', '--content',
+  '--hosted-zone-id', '--change-batch', '--id', '--bucket', '--key', '--body', '--if-none-match', '--if-match']);
 
 interface Parsed {
   readonly positional: string[];
@@ -48,6 +59,56 @@ function parse(argv: readonly string[]): Parsed {
 }
 
 class NotFound extends Error {}
+/** An error the service answered (the CLI exits 254 and prints it). */
+class ServiceError extends Error {}
+
+/** A CLI parameter value: JSON, or file://<path> holding JSON (as the CLI reads it). */
+function cliJson(value: string | undefined, flag: string): unknown {
+  if (value === undefined || value === '') throw new Error(`${flag} is required`);
+  const text = value.startsWith('file://') ? readFileSync(value.slice('file://'.length), 'utf8') : value;
+  try {
+    return JSON.parse(text);
+  } catch {
+    // The CLI's shorthand for a destination: ToAddresses=a,b
+    const shorthand = /^(ToAddresses|CcAddresses|BccAddresses)=(.+)$/.exec(text);
+    if (flag === '--destination' && shorthand) return { [shorthand[1]!]: shorthand[2]!.split(',') };
+    throw new Error(`${flag}: not JSON`);
+  }
+}
+
+const ADDRESS = /^[^@\s]+@([^@\s]+)$/;
+const part = (value: unknown): string | undefined => (typeof value === 'object' && value !== null && typeof (value as { Data?: unknown }).Data === 'string' ? (value as { Data: string }).Data : undefined);
+
+/** SESv2 SendEmail with Simple content, checked as SES would check it; the message as recorded. */
+function sendEmail(root: string, options: Map<string, string>): { id: string; record: Record<string, unknown> } {
+  const region = options.get('--region') ?? '';
+  const from = options.get('--from-email-address') ?? '';
+  const domain = ADDRESS.exec(from)?.[1];
+  if (domain === undefined) throw new ServiceError('An error occurred (BadRequestException) when calling the SendEmail operation: Missing final \'@domain\'');
+  const destination = cliJson(options.get('--destination'), '--destination') as Record<string, unknown>;
+  const lists = ['ToAddresses', 'CcAddresses', 'BccAddresses'] as const;
+  for (const key of Object.keys(destination)) if (!(lists as readonly string[]).includes(key)) throw new Error(`--destination: unknown key ${key}`);
+  const recipients = lists.flatMap((key) => (destination[key] ?? []) as unknown[]);
+  if (recipients.length === 0 || recipients.length > 50 || !recipients.every((r) => typeof r === 'string' && ADDRESS.test(r))) {
+    throw new ServiceError('An error occurred (BadRequestException) when calling the SendEmail operation: 1-50 recipient addresses are required');
+  }
+  const content = cliJson(options.get('--content'), '--content') as { Simple?: { Subject?: unknown; Body?: { Html?: unknown; Text?: unknown } } };
+  const simple = content.Simple;
+  const subject = part(simple?.Subject);
+  const html = part(simple?.Body?.Html);
+  const text = part(simple?.Body?.Text);
+  if (simple === undefined || subject === undefined || (html === undefined && text === undefined)) {
+    throw new Error('--content: the stand-in takes Simple content with Subject.Data and Body.Html.Data and/or Body.Text.Data');
+  }
+  if (/[\r\n]/.test(subject)) throw new ServiceError('An error occurred (BadRequestException) when calling the SendEmail operation: Illegal header in Subject');
+  const file = join(root, 'ses', 'identities');
+  const identities = existsSync(file) ? readFileSync(file, 'utf8').split('\n').map((line) => line.trim().toLowerCase()).filter(Boolean) : [];
+  if (!identities.includes(from.toLowerCase()) && !identities.includes(domain.toLowerCase())) {
+    throw new ServiceError(`An error occurred (MessageRejected) when calling the SendEmail operation: Email address is not verified. The following identities failed the check in region ${region.toUpperCase()}: ${from}`);
+  }
+  const id = `0100${Date.now().toString(16)}-${process.pid.toString(16)}-standin`;
+  return { id, record: { messageId: id, region, from, destination, subject, html: html ?? null, text: text ?? null } };
+}
 
 function s3Path(root: string, url: string): string {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
@@ -120,6 +181,8 @@ function run(root: string, argv: readonly string[]): string {
   // Global options (--region) may come before the service, as with the real CLI.
   const { positional: words, options, flags } = parse(argv);
   const [service, command, ...positional] = words;
+  if (service === 'route53') return route53(root, command ?? '', options);
+  if (service === 's3api') return s3api(root, command ?? '', positional, options);
   if (service === 'ssm' && command === 'get-parameter') {
     const name = options.get('--name') ?? '';
     const file = join(root, 'ssm', name);
@@ -174,6 +237,13 @@ function run(root: string, argv: readonly string[]): string {
     appendFileSync(join(root, 'cloudwatch', 'metrics.jsonl'), `${JSON.stringify({ namespace, region: options.get('--region') ?? null, metrics })}\n`);
     return '';
   }
+  if (service === 'sesv2' && command === 'send-email') {
+    const { id, record } = sendEmail(root, options);
+    mkdirSync(join(root, 'ses'), { recursive: true });
+    appendFileSync(join(root, 'ses', 'outbox.jsonl'), `${JSON.stringify(record)}\n`);
+    if (options.get('--query') === 'MessageId' && options.get('--output') === 'text') return `${id}\n`;
+    return `${JSON.stringify({ MessageId: id }, null, 4)}\n`;
+  }
   throw new Error(`the stand-in does not implement "aws ${service} ${command}"`);
 }
 
@@ -190,6 +260,10 @@ function main(argv: readonly string[]): number {
     process.stdout.write(run(root, argv));
     return 0;
   } catch (error) {
+    if (error instanceof ServiceError || error instanceof AwsServiceError) {
+      process.stderr.write(`\n${error.message}\n`);
+      return 254;
+    }
     if (error instanceof NotFound) {
       if (error.message) process.stderr.write(`${error.message}\n`);
       return 1;

@@ -13,7 +13,8 @@ import { issueCrl, serialOf, type CrlOptions } from '../pki/crl';
 export interface PublishedCa {
   /** The path the CRL is served at, e.g. `/issuing.crl`. */
   readonly path: string;
-  readonly ca: CertificateAuthority;
+  /** Any CA whose certificate and key are PEM: the dev PKI's RSA ones, the IB1 PKI's ECDSA ones. */
+  readonly ca: Pick<CertificateAuthority, 'certPem' | 'keyPem'>;
 }
 
 export interface CrlPublisher {

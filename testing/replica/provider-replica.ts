@@ -5,14 +5,19 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAuthorizationServer, requestToken, type AuthorizationServerHandle } from '../authz-server';
+import type { HostSettingsInput } from '../../contract/host-settings';
+import type { TokenValidationMode, TrustProfile } from '../../contract/rules';
+import { startAuthorizationServer, requestToken, type AuthorizationServerHandle, type AuthzServerConfig } from '../authz-server';
+import type { Ib1Set } from '../pki/ib1-set';
+import { IB1_SANDBOX } from '../pki/ib1-set';
+import { createIb1ReplicaSet, ib1HostSettings, ib1ReplicaManifest, IB1_REPLICA_MEMBERS, SHORT_LIVED_TOKEN_SECONDS, type Ib1ReplicaMember } from './ib1-identities';
 import { createRootCa, issueClientCert, subjectDn, type CertificateAuthority, type IssuedCertificate } from '../pki';
 import { createDevSet, type DevSet } from '../pki/dev-set';
 import { repoRoot } from './paths';
 import { startCrlPublisher, type CrlPublisher } from './crl-publisher';
 import { Replica, type ReplicaOptions, type ScriptRun } from './replica';
 
-/** Where the dev PKI's two CAs publish their CRLs (CrlPublisher paths). */
+/** Where the dev PKI's two CAs publish their CRLs (CrlPublisher paths); in ib1, the Client CA root's and Client Issuer's. */
 export const REPLICA_CRL_PATHS = { root: '/root-ca.crl', issuing: '/issuing-ca.crl' } as const;
 
 export const REPLICA_SCOPE = 'datasets:read';
@@ -28,6 +33,25 @@ export interface ProviderReplicaOptions extends ReplicaOptions {
   /** Files for `shared_data/` in the stand-in bucket, by name (e.g. `consumption.csv`). */
   readonly datasets: Readonly<Record<string, string | Buffer>>;
   readonly publicFiles?: Readonly<Record<string, string | Buffer>>;
+  /**
+   * The trust framework. ib1: IB1-shaped ECDSA PKI (trust bundle and CRLs from its Client
+   * CAs), Directory URL clients, the profile's host settings, and `manifest.json` with open
+   * and shared role-gated datasets unless `datasets` has one. @default 'open-energy'
+   */
+  readonly profile?: TrustProfile;
+  /** How the app checks tokens (ib1: `jwt` makes the authorization server issue RFC 9068 JWTs). @default 'introspection' */
+  readonly tokenValidation?: TokenValidationMode;
+  /** Host settings over the replica's (e.g. authzCacheSeconds). */
+  readonly hostSettings?: Partial<HostSettingsInput>;
+}
+
+/** The replica in the ib1 profile: its PKI and tokens by member. */
+export interface Ib1ReplicaHandle {
+  readonly set: Ib1Set;
+  /** The Directory URL (client_id) of each member. */
+  readonly members: typeof IB1_REPLICA_MEMBERS;
+  /** A token for `member` (client_credentials, mTLS with its certificate), scope the licence unless given. */
+  token(member: Ib1ReplicaMember, scope?: string): Promise<string>;
 }
 
 export interface ProviderReplica {
@@ -50,8 +74,10 @@ export interface ProviderReplica {
   readonly siteCaPem: string;
   /** The trust framework's CRL endpoint: `crl.revoke(REPLICA_CRL_PATHS.issuing, certPem)`. */
   readonly crl: CrlPublisher;
-  /** A certificate-bound access token for `client` (consumer or other-consumer). */
+  /** A certificate-bound access token for `client` (consumer or other-consumer); open-energy only. */
   token(client: 'consumer' | 'other-consumer'): Promise<string>;
+  /** Set in the ib1 profile. */
+  readonly ib1?: Ib1ReplicaHandle;
   stop(): Promise<void>;
 }
 
@@ -71,37 +97,52 @@ export async function startProviderReplica(options: ProviderReplicaOptions): Pro
       notAfter: new Date(Date.now() - DAY_MS),
     });
     writeFileSync(join(pkiDir, 'server.chain.pem'), pki.server.chainPem);
-    crl = await startCrlPublisher([
-      { path: REPLICA_CRL_PATHS.root, ca: pki.rootCa },
-      { path: REPLICA_CRL_PATHS.issuing, ca: pki.intermediateCa },
-    ]);
+    const ib1Set = options.profile === 'ib1' ? await createIb1ReplicaSet(replica.domain) : undefined;
+    replica.checkpoint();
+    crl = await startCrlPublisher(
+      ib1Set
+        ? [
+            { path: REPLICA_CRL_PATHS.root, ca: ib1Set.client.root },
+            { path: REPLICA_CRL_PATHS.issuing, ca: ib1Set.client.issuer },
+          ]
+        : [
+            { path: REPLICA_CRL_PATHS.root, ca: pki.rootCa },
+            { path: REPLICA_CRL_PATHS.issuing, ca: pki.intermediateCa },
+          ],
+    );
 
-    authz = await startAuthorizationServer({
-      tlsCert: join(pkiDir, 'server.chain.pem'),
-      tlsKey: pki.files['server.key']!,
-      clientCa: pki.files.caBundle!,
-      scopes: [REPLICA_SCOPE],
-      clients: [
-        { clientId: 'consumer', subjectDn: subjectDn(pki.consumer.certPem), scope: REPLICA_SCOPE },
-        { clientId: 'other-consumer', subjectDn: subjectDn(otherConsumer.certPem), scope: REPLICA_SCOPE },
-        { clientId: 'provider', subjectDn: subjectDn(pki.provider.certPem), scope: REPLICA_SCOPE },
-      ],
-    });
+    const tokenValidation = options.tokenValidation ?? 'introspection';
+    const resource = `https://${replica.domain}`;
+    authz = await startAuthorizationServer(
+      ib1Set ? ib1AuthzConfig(ib1Set, pkiDir, tokenValidation, resource) : {
+        tlsCert: join(pkiDir, 'server.chain.pem'),
+        tlsKey: pki.files['server.key']!,
+        clientCa: pki.files.caBundle!,
+        scopes: [REPLICA_SCOPE],
+        clients: [
+          { clientId: 'consumer', subjectDn: subjectDn(pki.consumer.certPem), scope: REPLICA_SCOPE },
+          { clientId: 'other-consumer', subjectDn: subjectDn(otherConsumer.certPem), scope: REPLICA_SCOPE },
+          { clientId: 'provider', subjectDn: subjectDn(pki.provider.certPem), scope: REPLICA_SCOPE },
+        ],
+      },
+    );
     replica.processes.adopt('authz-server', authz.pid);
     replica.checkpoint();
 
+    const ib1Provider = ib1Set?.members.provider;
     await replica.prepare(
       {
         issuer: authz.issuer,
-        clientId: 'provider',
-        scope: REPLICA_SCOPE,
-        transportCertPem: pki.provider.chainPem,
-        transportKeyPem: pki.provider.keyPem,
-        issuerCaPem: pki.rootCa.certPem,
-        trustBundlePem: pki.caBundlePem,
+        clientId: ib1Set ? IB1_REPLICA_MEMBERS.provider.directoryUrl : 'provider',
+        scope: ib1Set ? IB1_SANDBOX.licence : REPLICA_SCOPE,
+        transportCertPem: ib1Provider?.chainPem ?? pki.provider.chainPem,
+        transportKeyPem: ib1Provider?.keyPem ?? pki.provider.keyPem,
+        issuerCaPem: ib1Set?.server.root.certPem ?? pki.rootCa.certPem,
+        trustBundlePem: ib1Set?.clientCaBundlePem ?? pki.caBundlePem,
         crlUrls: crl.urls,
+        settings: { ...(ib1Set ? ib1HostSettings(tokenValidation, resource) : tokenValidation === 'jwt' ? { tokenValidation } : {}), ...options.hostSettings },
       },
-      options.datasets,
+      ib1Set && !('manifest.json' in options.datasets) ? { ...options.datasets, 'manifest.json': ib1ReplicaManifest() } : options.datasets,
       options.publicFiles,
     );
     replica.checkpoint();
@@ -125,10 +166,31 @@ export async function startProviderReplica(options: ProviderReplicaOptions): Pro
       setup,
       siteCaPem,
       token: async (client) => {
+        if (ib1Set) throw new Error('the replica runs the ib1 profile: use ib1.token(member)');
         const cert = client === 'consumer' ? pki.consumer : otherConsumer;
         const response = await requestToken({ issuer: authzHandle.issuer, clientId: client, scope: REPLICA_SCOPE, cert: cert.chainPem, key: cert.keyPem, ca: pki.rootCa.certPem });
         return response.access_token;
       },
+      ...(ib1Set
+        ? {
+            ib1: {
+              set: ib1Set,
+              members: IB1_REPLICA_MEMBERS,
+              token: async (member: Ib1ReplicaMember, scope: string = IB1_SANDBOX.licence) => {
+                const cert = ib1Set.members[member]!;
+                const response = await requestToken({
+                  issuer: authzHandle.issuer,
+                  clientId: IB1_REPLICA_MEMBERS[member].directoryUrl,
+                  scope,
+                  cert: cert.chainPem,
+                  key: cert.keyPem,
+                  ca: ib1Set.serverCaBundlePem,
+                });
+                return response.access_token;
+              },
+            },
+          }
+        : {}),
       stop: async () => {
         await authzHandle.stop();
         await crlPublisher.stop();
@@ -141,4 +203,27 @@ export async function startProviderReplica(options: ProviderReplicaOptions): Pro
     await replica.stop(process.env.PH_REPLICA_KEEP === '1');
     throw error;
   }
+}
+
+/** The authorization server of an ib1 replica: Directory URL clients, the licence as scope. */
+function ib1AuthzConfig(set: Ib1Set, pkiDir: string, tokenValidation: TokenValidationMode, resource: string): AuthzServerConfig {
+  const file = (name: string, text: string): string => {
+    writeFileSync(join(pkiDir, name), text, { mode: 0o600 });
+    return join(pkiDir, name);
+  };
+  const clients = (Object.entries(IB1_REPLICA_MEMBERS) as [Ib1ReplicaMember, (typeof IB1_REPLICA_MEMBERS)[Ib1ReplicaMember]][]).map(([name, member]) => ({
+    clientId: member.directoryUrl,
+    sanUri: member.directoryUrl,
+    ...(name === 'provider' ? {} : { scope: IB1_SANDBOX.licence }),
+    ...(name === 'short-lived' ? { accessTokenTtlSeconds: SHORT_LIVED_TOKEN_SECONDS } : {}),
+  }));
+  return {
+    tlsCert: file('ib1-authz-server.chain.pem', set.serverCert.chainPem),
+    tlsKey: file('ib1-authz-server.key', set.serverCert.keyPem),
+    clientCa: file('ib1-client-ca-bundle.pem', set.clientCaBundlePem),
+    scopes: [IB1_SANDBOX.licence],
+    accessTokenFormat: tokenValidation === 'jwt' ? 'jwt' : 'opaque',
+    defaultResource: resource,
+    clients,
+  };
 }

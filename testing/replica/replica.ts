@@ -11,7 +11,7 @@
  * root after that is ended too, and named.
  */
 import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
-import { encodeHostEnv, HOST_SETTINGS } from '../../contract/host-settings';
+import { encodeHostEnv, HOST_SETTINGS, type HostSettingsInput } from '../../contract/host-settings';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,17 @@ export interface ReplicaOptions {
   readonly nginxUser?: string;
   /** Where progress lines go. @default stderr */
   readonly log?: (line: string) => void;
+  /** A host of a fleet (fleet-replica.ts): pebble and the stand-in AWS are the fleet's. */
+  readonly fleet?: ReplicaFleet;
+}
+
+/** What the hosts of a fleet share (fleet-replica.ts). */
+export interface ReplicaFleet {
+  readonly acme: AcmeServer;
+  /** The stand-in AWS root: one bucket, one zone for every host. */
+  readonly awsRoot: string;
+  /** Whether this host's prepare() lays out the bucket (trust bundle, secrets, first release): the first host only. */
+  readonly seedBucket: boolean;
 }
 
 /** What the host config (host.env) and SSM need from the authorization side. */
@@ -59,6 +70,8 @@ export interface ReplicaIdentity {
   readonly trustBundlePem: string;
   /** Where the trust framework's CAs publish their CRLs (the contract's crlUrls). */
   readonly crlUrls?: readonly string[];
+  /** Host settings over the replica's own (the ib1 profile's, a cache time): they win. */
+  readonly settings?: Partial<HostSettingsInput>;
 }
 
 export interface ScriptRun {
@@ -95,7 +108,7 @@ export class Replica implements Interruptible {
     chmodSync(this.root, 0o755);
     this.domain = options.domain ?? 'provider.replica.test';
     this.appUser = options.appUser ?? `phreplica${process.pid}`;
-    this.awsRoot = join(this.root, 'aws');
+    this.awsRoot = options.fleet?.awsRoot ?? join(this.root, 'aws');
     this.bucketDir = join(this.awsRoot, 's3', 'replica-bucket');
     this.log = options.log ?? ((line) => process.stderr.write(`[replica] ${line}\n`));
     this.signals = stopOnSignal(this);
@@ -123,7 +136,7 @@ export class Replica implements Interruptible {
     mkdirSync(logs, { recursive: true });
     [this.httpPort, this.httpsPort] = await Promise.all([freePort(), freePort()]);
     this.checkpoint();
-    this.acme = await startAcmeServer(this.processes, logs, this.httpPort);
+    this.acme = this.options.fleet?.acme ?? (await startAcmeServer(this.processes, logs, this.httpPort));
     this.checkpoint();
     this.imds = await startImdsStandin('127.0.0.1');
     this.checkpoint();
@@ -133,9 +146,11 @@ export class Replica implements Interruptible {
     this.nginx = createNginxPrefix(this.path('nginx'), this.path('etc', 'nginx', 'conf.d'), nginxUser, '2');
 
     this.installBundle(this.options.bundleDir ?? process.env.PH_REPLICA_BUNDLE ?? join(this.repo, 'dist', 'host-bundle'));
-    this.writeAws(identity, publicFiles);
-    // Datasets are published releases, as `provider-host publish` writes them.
-    await publishDatasets(this.bucketDir, datasets, this.path('seed-data'));
+    if (this.options.fleet?.seedBucket !== false) {
+      this.writeAws(identity, publicFiles);
+      // Datasets are published releases, as `provider-host publish` writes them.
+      await publishDatasets(this.bucketDir, datasets, this.path('seed-data'));
+    }
     this.writeHostEnv(identity);
     writeFileSync(this.path('etc', 'provider-host', 'issuer-ca.pem'), identity.issuerCaPem, { mode: 0o644 });
     this.env = this.scriptEnv(nginxUser, await secondLoopbackListen(this.httpPort), await secondLoopbackListen(this.httpsPort));
@@ -206,6 +221,7 @@ export class Replica implements Interruptible {
       authzCacheSeconds: HOST_SETTINGS.authzCacheSeconds.default,
       ...(identity.crlUrls && identity.crlUrls.length > 0 ? { crlUrls: identity.crlUrls.join(',') } : { revocation: false }),
       hostConfigParam: '/replica/provider/host-config',
+      ...identity.settings,
     });
     writeFileSync(join(etc, 'host.env'), hostEnv);
   }
@@ -218,6 +234,10 @@ export class Replica implements Interruptible {
       ...withoutNpmSettings(process.env),
       PATH: `${join(this.repo, 'testing', 'replica', 'bin')}:${process.env.PATH}`,
       PH_AWS_STANDIN_ROOT: this.awsRoot,
+      // The Route53 stand-in serves a fleet's DNS-01 TXT records through pebble's DNS.
+      PH_AWS_STANDIN_DNS_MANAGEMENT: this.acme!.dnsManagementUrl,
+      PH_DNS_CHANGE_POLL_SECONDS: '1',
+      PH_FLEET_POLL_SECONDS: '1',
       REQUESTS_CA_BUNDLE: this.acme!.tlsCaFile,
       PH_ETC: this.path('etc', 'provider-host'),
       PH_PREFIX: this.path('opt', 'provider-host'),
@@ -277,8 +297,8 @@ export class Replica implements Interruptible {
   }
 
   /** Runs host/scripts/<name>.sh from the installed bundle, as bootstrap.sh does. */
-  runHostScript(name: 'setup' | 'update' | 'release-sync' | 'revocation-refresh' | 'publish-metrics', timeoutMs = 240000): Promise<ScriptRun> {
-    return this.run('bash', [this.path('opt', 'provider-host', 'current', 'host', 'scripts', `${name}.sh`)], timeoutMs);
+  runHostScript(name: 'setup' | 'update' | 'release-sync' | 'revocation-refresh' | 'publish-metrics' | 'daily-report' | 'fleet-certificate-refresh', timeoutMs = 240000, args: readonly string[] = []): Promise<ScriptRun> {
+    return this.run('bash', [this.path('opt', 'provider-host', 'current', 'host', 'scripts', `${name}.sh`), ...args], timeoutMs);
   }
 
   /** certbot with the replica's directories, as the renewal timer runs it. */

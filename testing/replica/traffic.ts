@@ -30,6 +30,8 @@ export interface TrafficResult {
   readonly failures: readonly string[];
   /** How many responses carried each accepted body (index into acceptedBodies). */
   readonly bodies: readonly number[];
+  /** When each failed request ended (ms since the epoch): a failover's window is read from them. */
+  readonly failedAt: readonly number[];
 }
 
 export class Traffic {
@@ -38,6 +40,7 @@ export class Traffic {
   private ok = 0;
   private failures: string[] = [];
   private failed = 0;
+  private readonly failedAt: number[] = [];
   private readonly bodies: number[];
 
   constructor(private readonly options: TrafficOptions) {
@@ -61,7 +64,7 @@ export class Traffic {
   async stop(): Promise<TrafficResult> {
     this.running = false;
     await Promise.all(this.loops);
-    return { ok: this.ok, failed: this.failed, failures: this.failures, bodies: this.bodies };
+    return { ok: this.ok, failed: this.failed, failures: this.failures, bodies: this.bodies, failedAt: this.failedAt };
   }
 
   private async loop(deadline: number): Promise<void> {
@@ -82,6 +85,7 @@ export class Traffic {
         this.bodies[index] += 1;
       } else {
         this.failed += 1;
+        this.failedAt.push(Date.now());
         if (this.failures.length < 10) {
           this.failures.push(response.ok ? `HTTP ${response.status}: ${response.body.subarray(0, 200).toString()}` : response.error);
         }

@@ -108,6 +108,17 @@ export class ConsumerClient {
     return this.authorizedGet(encodeURIComponent(bare), 'text/csv');
   }
 
+  /** An authorised `GET <path>` answering JSON (e.g. an IB1 provider's heartbeat), parsed. */
+  async getJson(path: string): Promise<{ readonly status: number; readonly body: unknown }> {
+    const res = await this.authorizedGet(path.replace(/^\/+/, ''), 'application/json');
+    const text = await readText(res.body);
+    try {
+      return { status: res.status, body: JSON.parse(text) as unknown };
+    } catch {
+      throw new ClientError(`${res.url} did not answer JSON.`);
+    }
+  }
+
   /** Drops this identity's cached token (e.g. after the server said it is invalid). */
   forgetToken(): void {
     this.cache.delete(this.cacheKey());

@@ -20,10 +20,10 @@ export const CONSUMER_OPTIONS = {
 export const CONSUMER_OPTIONS_HELP = `Consumer identity (defaults: the running sandbox, \`npm run dev\`):
   --url <https url>       the data provider
   --issuer <url>          the authorization server (OIDC discovery base)
-  --client-id <id>        the consumer's client id
+  --client-id <id>        the consumer's client id (IB1: default the Directory URL in --cert)
   --cert <file> --key <file>  client certificate and key (PEM)
   --ca <file>             CA bundle to trust for the servers (default: system roots)
-  --scope <scope>         scope to ask for
+  --scope <scope>         scope to ask for (IB1: the licence URL)
   --token-cache <file>    share tokens between runs (written 0600)
   --sandbox-dir <dir>     where the sandbox's state is (default: .dev)
   --timeout <seconds>     per request (default 30)

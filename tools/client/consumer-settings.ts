@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readIb1Identity } from '../../provider-app/identity/ib1-certificate';
 import { defaultStateDir, readSandboxState, type SandboxState } from '../dev/sandbox-state';
 import type { ConsumerClientOptions } from './consumer-client';
 import { ClientError } from './errors';
@@ -32,7 +34,20 @@ export interface ConsumerSettings extends ConsumerClientOptions {
 }
 
 /**
- * Resolves flags into client options. Whatever is not given comes from the
+ * IB1: the client id is the Directory URL in the client certificate (its one URI SAN). Undefined
+ * for a certificate that is not IB1-shaped, or a file that cannot be read (loadTlsIdentity says why).
+ */
+export function directoryUrlOf(certFile: string): string | undefined {
+  try {
+    return readIb1Identity(readFileSync(certFile, 'utf8')).directoryUrl;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolves flags into client options. An IB1 certificate (`--cert`) gives the client id
+ * when `--client-id` is not given. Whatever is not given comes from the
  * sandbox running next to us (`npm run dev`), so `npm run client -- list` needs no
  * options there; the certificate and key only ever come as a pair.
  */
@@ -40,14 +55,15 @@ export function resolveConsumerSettings(flags: ConsumerFlags): ConsumerSettings 
   if (Boolean(flags.cert) !== Boolean(flags.key)) {
     throw new ClientError('A client certificate needs its private key, and the reverse.', 'Pass both --cert and --key.');
   }
-  const needsSandbox = !flags.issuer || !flags.clientId || !flags.url || !(flags.cert && flags.key);
+  const clientId = flags.clientId ?? (flags.cert ? directoryUrlOf(flags.cert) : undefined);
+  const needsSandbox = !flags.issuer || !clientId || !flags.url || !(flags.cert && flags.key);
   const stateDir = flags.sandboxDir ?? defaultStateDir();
   const sandbox = needsSandbox && !flags.noSandbox ? readSandboxState(stateDir) : undefined;
   if (needsSandbox && !sandbox) {
     const missing = [
       !flags.url && '--url',
       !flags.issuer && '--issuer',
-      !flags.clientId && '--client-id',
+      !clientId && '--client-id',
       !(flags.cert && flags.key) && '--cert/--key',
     ].filter(Boolean);
     throw new ClientError(
@@ -65,7 +81,7 @@ export function resolveConsumerSettings(flags: ConsumerFlags): ConsumerSettings 
   const tokenCacheFile = flags.tokenCache ?? (sandbox ? join(stateDir, 'client', 'tokens.json') : undefined);
   return {
     issuer: flags.issuer ?? sandbox!.issuer,
-    clientId: flags.clientId ?? sandbox!.consumer.clientId,
+    clientId: clientId ?? sandbox!.consumer.clientId,
     baseUrl: flags.url ?? sandbox!.url,
     scope: flags.scope ?? sandbox?.consumer.scope,
     tls,

@@ -10,11 +10,27 @@ export interface IssuerMetadata {
   readonly tokenEndpoint: string;
 }
 
-/** OpenID Connect discovery: `<issuer>/.well-known/openid-configuration`. */
+/** RFC 8414 §3: `/.well-known/oauth-authorization-server` goes between the host and the issuer's path. */
+export function rfc8414MetadataUrl(issuer: string): string {
+  const url = new URL(issuer);
+  const path = url.pathname.replace(/\/+$/, '');
+  return `${url.origin}/.well-known/oauth-authorization-server${path}`;
+}
+
+/**
+ * The issuer's metadata: OpenID Connect discovery (`<issuer>/.well-known/openid-configuration`),
+ * or, where the issuer has none (404: an IB1 authorization server need only publish it),
+ * RFC 8414's `/.well-known/oauth-authorization-server`.
+ */
 export async function discoverIssuer(issuer: string, tls: TlsIdentity, resolve?: Readonly<Record<string, string>>): Promise<IssuerMetadata> {
-  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-  const res = await httpsRequest({ url, tls, resolve, headers: { accept: 'application/json' } });
-  const text = await readText(res.body);
+  let url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  let res = await httpsRequest({ url, tls, resolve, headers: { accept: 'application/json' } });
+  let text = await readText(res.body);
+  if (res.status === 404) {
+    url = rfc8414MetadataUrl(issuer);
+    res = await httpsRequest({ url, tls, resolve, headers: { accept: 'application/json' } });
+    text = await readText(res.body);
+  }
   if (res.status !== 200) throw httpErrorFrom(res.status, url, res.headers, text, Boolean(tls.cert));
   let meta: {
     issuer?: unknown;

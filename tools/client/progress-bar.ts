@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { formatBytes } from '../../lib/format-bytes';
 
 export interface ProgressTarget {
   readonly isTTY?: boolean;
@@ -6,17 +7,7 @@ export interface ProgressTarget {
   write(text: string): boolean;
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB'];
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
-}
+export { formatBytes };
 
 /**
  * A pass-through stream that draws `label [#####.....] 42% 1.2 MiB/2.9 MiB 3.4 MiB/s`

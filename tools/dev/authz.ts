@@ -1,5 +1,5 @@
 import { appendFileSync, readFileSync } from 'node:fs';
-import { startAuthorizationServer } from '../../testing/authz-server';
+import { startAuthorizationServer, type AuthzServerConfig } from '../../testing/authz-server';
 import { subjectDn } from '../../testing/pki';
 import type { DevPkiFiles } from './dev-pki';
 import { isAlive } from '../../lib/child-process';
@@ -12,6 +12,8 @@ export interface AuthzOptions {
   readonly scope: string;
   /** Access token lifetime. @default 600 */
   readonly tokenTtlSeconds?: number;
+  /** The whole server configuration instead of the one built from `pki` and `clients` (the ib1 profile's). */
+  readonly serverConfig?: AuthzServerConfig;
 }
 
 export interface AuthzHandle {
@@ -31,7 +33,7 @@ export interface AuthzHandle {
 export async function startAuthz(options: AuthzOptions): Promise<AuthzHandle> {
   const dn = (file: string): string => subjectDn(readFileSync(file, 'utf8'));
   const handle = await startAuthorizationServer(
-    {
+    options.serverConfig ?? {
       host: '127.0.0.1',
       port: 0,
       tlsCert: options.pki.serverChain,

@@ -59,6 +59,8 @@ export async function startNginxTerminator(options: TerminatorOptions, nginxBin:
       appSocket: options.appSocket,
       datasetsDir: options.datasetsDir,
       authzCacheDir: join(prefix, 'authz-cache'),
+      ...(options.trustProfile ? { trustProfile: options.trustProfile } : {}),
+      ...(options.heartbeatPath ? { heartbeatPath: options.heartbeatPath } : {}),
       revocationDir: writeRevocationNginxFiles(join(prefix, 'revocation'), { checkCrls: options.crlFile !== undefined, denyList: EMPTY_DENY_LIST, ...(options.crlFile !== undefined ? { crlFile: options.crlFile } : {}) }),
     }),
   );

@@ -16,6 +16,12 @@ export interface ProviderAppConfig {
   readonly tlsCa?: string;
   readonly scope?: string;
   readonly accelRedirectPrefix?: string;
+  /** ib1 (the app's config schema says what each needs). */
+  readonly profile?: 'open-energy' | 'ib1';
+  readonly tokenValidation?: 'introspection' | 'jwt';
+  readonly heartbeatPath?: string;
+  readonly accessLogFile?: string;
+  readonly stateDir?: string;
 }
 
 export interface ProviderAppProcess {

@@ -14,6 +14,9 @@ requiring client certificates (nginx when installed, else a Node one).
 
   --port <n>                 HTTPS port (default 8443, or a free one if taken)
   --terminator <auto|nginx|node>  default auto (also: SANDBOX_TERMINATOR)
+  --profile <open-energy|ib1>  trust framework (default open-energy). ib1: IB1 PKI
+                             (ECDSA, Directory URL client ids, roles), JWT access
+                             tokens, open and role-gated datasets, heartbeat; needs nginx
   --data-dir <dir>           datasets to serve (default sample-data/)
   --state-dir <dir>          PKI, sockets, logs, state (default .dev/)`;
 
@@ -23,6 +26,7 @@ function parse(argv: string[]): SandboxOptions | 'help' {
     options: {
       port: { type: 'string' },
       terminator: { type: 'string' },
+      profile: { type: 'string' },
       'data-dir': { type: 'string' },
       'state-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -33,11 +37,13 @@ function parse(argv: string[]): SandboxOptions | 'help' {
   if (terminator !== 'auto' && terminator !== 'nginx' && terminator !== 'node') {
     throw new Error(`--terminator must be auto, nginx or node, got "${terminator}"`);
   }
+  const profile = values.profile ?? 'open-energy';
+  if (profile !== 'open-energy' && profile !== 'ib1') throw new Error(`--profile must be open-energy or ib1, got "${values.profile}"`);
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new Error(`--port must be a port number (0 for any free port), got "${values.port}"`);
   }
-  return { port, terminator, dataDir: values['data-dir'], stateDir: values['state-dir'] };
+  return { port, terminator, profile, dataDir: values['data-dir'], stateDir: values['state-dir'] };
 }
 
 /** Runs the sandbox until a signal; returns the exit code (2: bad usage). */

@@ -11,6 +11,10 @@ export interface SandboxState {
   /** The provider URL behind the TLS terminator, e.g. `https://localhost:8443/`. */
   readonly url: string;
   readonly issuer: string;
+  /** The trust framework the sandbox runs; absent in a state written before profiles: open-energy. */
+  readonly profile?: 'open-energy' | 'ib1';
+  /** ib1: the heartbeat path. */
+  readonly heartbeatPath?: string;
   readonly terminator: TerminatorKind;
   readonly consumer: {
     readonly clientId: string;

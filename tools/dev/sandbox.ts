@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { httpsRequest, readText } from '../client/https-request';
 import { join, resolve } from 'node:path';
 import { ConsumerClient } from '../client/consumer-client';
 import { MemoryTokenCache } from '../client/access-token-store';
@@ -8,6 +9,8 @@ import { canListen } from '../../lib/ports';
 import { startAuthz, type AuthzHandle } from './authz';
 import { buildEntries } from './build';
 import { ensureDevPki } from './dev-pki';
+import { createIb1SandboxPki, ib1AuthzServerConfig, ib1DataDir, IB1_SANDBOX_MEMBERS } from './ib1-sandbox';
+import { IB1_SANDBOX } from '../../testing/pki/ib1-set';
 import { writeSandboxCrls } from './sandbox-crls';
 import { sandboxInstructions } from './instructions';
 import { findNginx, startNginxTerminator } from './nginx-terminator';
@@ -29,6 +32,12 @@ export interface SandboxOptions {
   readonly providerAppSource?: string;
   /** Progress lines (stderr in the CLI). @default silent */
   readonly log?: (line: string) => void;
+  /**
+   * The trust framework. ib1: an IB1 PKI (ECDSA, Directory URLs, roles), the authorization
+   * server issuing JWTs with client_id = the Directory URL, the app in the ib1 profile (open
+   * and role-gated datasets, heartbeat) behind nginx. @default 'open-energy'
+   */
+  readonly profile?: 'open-energy' | 'ib1';
 }
 
 export interface Sandbox {
@@ -47,6 +56,7 @@ export interface Sandbox {
 export const SANDBOX_CLIENTS = { consumer: 'sandbox-consumer', provider: 'sandbox-provider' } as const;
 export const SANDBOX_SCOPE = 'datasets:read';
 const DEFAULT_PORT = 8443;
+const HEARTBEAT_PATH = '/heartbeat';
 
 /**
  * Starts the whole provider locally: dev PKI (once), the authorization server,
@@ -63,7 +73,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const running = readSandboxState(stateDir);
   if (running) throw new Error(`a sandbox is already running from ${stateDir} (pid ${running.pids.sandbox}, ${running.url}); stop it first`);
 
-  const dirs = { run: join(stateDir, 'run'), logs: join(stateDir, 'logs'), build: join(stateDir, 'build'), work: join(stateDir, 'work') };
+  const dirs = { run: join(stateDir, 'run'), logs: join(stateDir, 'logs'), build: join(stateDir, 'build'), work: join(stateDir, 'work'), appState: join(stateDir, 'work', 'app-state') };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const socket = join(dirs.run, 'provider.sock');
   const stops: Array<() => Promise<void>> = [];
@@ -81,33 +91,56 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   try {
+    const ib1 = options.profile === 'ib1';
+    const kind = chooseTerminator(options.terminator ?? 'auto', log);
+    // The ib1 site (TLS 1.3, certificate optional, heartbeat from nginx's log) is nginx's.
+    if (ib1 && kind.kind !== 'nginx') throw new Error('the ib1 sandbox needs nginx (its heartbeat counts nginx\'s access log): install nginx or set NGINX_BIN');
     const { files: pki, created } = ensureDevPki(join(stateDir, 'pki'));
     log(created ? `dev PKI created in ${pki.dir}` : `dev PKI reused from ${pki.dir}`);
+    const ib1Pki = ib1 ? await createIb1SandboxPki(join(stateDir, 'pki-ib1'), join(dirs.work, 'crl-ib1.pem')) : undefined;
+    if (ib1Pki) log(`IB1 PKI created in ${ib1Pki.files.dir} (ECDSA P-256; consumer ${IB1_SANDBOX_MEMBERS.consumer.directoryUrl})`);
+    const servedDir = ib1 ? ib1DataDir(dataDir, dirs.work) : dataDir;
     const appSource = resolve(options.providerAppSource ?? join(repo, 'provider-app', 'start-provider-app.ts'));
     if (!existsSync(appSource)) throw new Error(`the provider app's entry point ${appSource} does not exist`);
     const built = await buildEntries(dirs.build, { 'provider-app': appSource });
 
-    const authz: AuthzHandle = await startAuthz({ pki, logFile: join(dirs.logs, 'authz-server.log'), clients: SANDBOX_CLIENTS, scope: SANDBOX_SCOPE });
+    const authz: AuthzHandle = await startAuthz({
+      pki,
+      logFile: join(dirs.logs, 'authz-server.log'),
+      clients: SANDBOX_CLIENTS,
+      scope: SANDBOX_SCOPE,
+      ...(ib1Pki ? { serverConfig: ib1AuthzServerConfig(ib1Pki.files, 600) } : {}),
+    });
     stops.push(() => authz.stop());
     pids.authz = authz.pid;
     void authz.exited.then((why: string) => !stopped && reportFailure(`the authorization server exited (${why})`));
     log(`authorization server: ${authz.issuer} (pid ${authz.pid})`);
 
-    const kind = chooseTerminator(options.terminator ?? 'auto', log);
+    const ib1Provider = ib1Pki?.files.members.provider;
     const app: ProviderAppProcess = await startProviderApp(
       { mainJs: built['provider-app']!, nodeModules: join(repo, 'node_modules'), workDir: dirs.work, logFile: join(dirs.logs, 'provider-app.log') },
       {
         socket,
         socketMode: '0660',
-        dataDir,
+        dataDir: servedDir,
         issuer: authz.issuer,
-        clientId: SANDBOX_CLIENTS.provider,
-        tlsCert: pki.providerCert,
-        tlsKey: pki.providerKey,
-        tlsCa: pki.caBundle,
-        scope: SANDBOX_SCOPE,
+        clientId: ib1Provider ? IB1_SANDBOX_MEMBERS.provider.directoryUrl : SANDBOX_CLIENTS.provider,
+        tlsCert: ib1Provider?.cert ?? pki.providerCert,
+        tlsKey: ib1Provider?.key ?? pki.providerKey,
+        tlsCa: ib1Pki?.files.serverCaBundle ?? pki.caBundle,
+        scope: ib1 ? IB1_SANDBOX.licence : SANDBOX_SCOPE,
         // nginx sends the file itself, like production; the Node terminator lets the app stream
         ...(kind.kind === 'nginx' ? { accelRedirectPrefix: '/_datasets/' } : {}),
+        ...(ib1
+          ? {
+              profile: 'ib1' as const,
+              tokenValidation: 'jwt' as const,
+              heartbeatPath: HEARTBEAT_PATH,
+              // Where the nginx terminator logs (its prefix is <work>/nginx).
+              accessLogFile: join(dirs.work, 'nginx', 'logs', 'access.json.log'),
+              stateDir: dirs.appState,
+            }
+          : {}),
       },
     );
     stops.push(() => stopChild(app.child, 10_000));
@@ -118,14 +151,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const terminatorOptions: TerminatorOptions = {
       listenHost: '127.0.0.1',
       port: await choosePort(options.port),
-      serverCertFile: pki.serverChain,
-      serverKeyFile: pki.serverKey,
-      clientCaFile: pki.caBundle,
+      serverCertFile: ib1Pki?.files.serverChain ?? pki.serverChain,
+      serverKeyFile: ib1Pki?.files.serverKey ?? pki.serverKey,
+      clientCaFile: ib1Pki?.files.clientCaBundle ?? pki.caBundle,
       appSocket: socket,
-      datasetsDir: dataDir,
+      datasetsDir: servedDir,
       errorPagesDir: join(repo, 'nginx', 'errors'),
       workDir: dirs.work,
-      crlFile: writeSandboxCrls(pki.dir, join(dirs.work, 'crl.pem')),
+      crlFile: ib1Pki?.crlFile ?? writeSandboxCrls(pki.dir, join(dirs.work, 'crl.pem')),
+      ...(ib1 ? { trustProfile: 'ib1' as const, heartbeatPath: HEARTBEAT_PATH } : {}),
     };
     const terminator: Terminator =
       kind.kind === 'nginx' ? await startNginxTerminator(terminatorOptions, kind.bin) : await startNodeTerminator(terminatorOptions);
@@ -137,8 +171,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       version: 1,
       url: `https://localhost:${terminator.port}/`,
       issuer: authz.issuer,
+      ...(ib1 ? { profile: 'ib1' as const, heartbeatPath: HEARTBEAT_PATH } : {}),
       terminator: terminator.kind,
-      consumer: { clientId: SANDBOX_CLIENTS.consumer, scope: SANDBOX_SCOPE, certFile: pki.consumerCert, keyFile: pki.consumerKey, caFile: pki.caBundle },
+      consumer: ib1Pki
+        ? {
+            clientId: IB1_SANDBOX_MEMBERS.consumer.directoryUrl,
+            scope: IB1_SANDBOX.licence,
+            certFile: ib1Pki.files.members.consumer!.cert,
+            keyFile: ib1Pki.files.members.consumer!.key,
+            // Signs nginx's and the authorization server's certificates.
+            caFile: ib1Pki.files.serverCaBundle,
+          }
+        : { clientId: SANDBOX_CLIENTS.consumer, scope: SANDBOX_SCOPE, certFile: pki.consumerCert, keyFile: pki.consumerKey, caFile: pki.caBundle },
       socket,
       pids: { ...pids },
       startedAt: new Date().toISOString(),
@@ -154,6 +198,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         tokenEndpoint: check.tokenEndpoint,
         terminatorDescription: terminator.description,
         datasets: check.datasets,
+        ...(check.openDatasets ? { openDatasets: check.openDatasets } : {}),
         cwd: process.cwd(),
         stateDirFlag: stateDir === defaultStateDir() ? undefined : stateDir,
       }),
@@ -181,7 +226,7 @@ async function choosePort(port: number | undefined): Promise<number> {
 }
 
 /** The consumer's whole path once (token, list) before telling anyone it works. */
-async function selfCheck(state: SandboxState): Promise<{ tokenEndpoint: string; datasets: string[] }> {
+async function selfCheck(state: SandboxState): Promise<{ tokenEndpoint: string; datasets: string[]; openDatasets?: string[] }> {
   const client = new ConsumerClient({
     issuer: state.issuer,
     clientId: state.consumer.clientId,
@@ -192,5 +237,13 @@ async function selfCheck(state: SandboxState): Promise<{ tokenEndpoint: string; 
   });
   const { tokenEndpoint } = await client.discover();
   const datasets = (await client.listDatasets()).map((d) => d.name);
-  return { tokenEndpoint, datasets };
+  if (state.profile !== 'ib1') return { tokenEndpoint, datasets };
+  // ib1: what anyone may read, without a certificate.
+  const anonymous = await httpsRequest({ url: new URL('datasets', state.url).toString(), tls: { ca: readFileSync(state.consumer.caFile, 'utf8') }, presentCertificate: false });
+  const text = await readText(anonymous.body);
+  if (anonymous.status !== 200) throw new Error(`GET /datasets without a certificate answered ${anonymous.status}: ${text.slice(0, 200)}`);
+  const listing = JSON.parse(text) as unknown;
+  const entries = (Array.isArray(listing) ? listing : ((listing as { datasets?: unknown[] }).datasets ?? [])) as unknown[];
+  const openDatasets = entries.map((e) => (typeof e === 'string' ? e : (e as { name?: string }).name)).filter((n): n is string => typeof n === 'string');
+  return { tokenEndpoint, datasets, openDatasets };
 }

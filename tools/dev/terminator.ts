@@ -20,6 +20,10 @@ export interface TerminatorOptions {
   readonly workDir: string;
   /** The CAs' CRLs (PEM): revoked client certificates are refused, as on the host. */
   readonly crlFile?: string;
+  /** The trust framework profile of the site (nginx only). @default 'open-energy' */
+  readonly trustProfile?: 'open-energy' | 'ib1';
+  /** ib1: the heartbeat path. */
+  readonly heartbeatPath?: string;
 }
 
 export interface Terminator {

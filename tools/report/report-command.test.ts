@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { AccessReport } from './access-report';
+import type { AccessReport } from '../../lib/access-report/access-report';
 import { parseInstant, runReportCli } from './report-command';
-import { nginxLogLine } from './test-support/nginx-log-line';
-import { HOSTILE_SUBJECT, QUERY_TOKEN, sampleDayWithNoise } from './test-support/sample-day';
+import { nginxLogLine } from '../../lib/access-report/test-support/nginx-log-line';
+import { HOSTILE_SUBJECT, QUERY_TOKEN, sampleDayWithNoise } from '../../lib/access-report/test-support/sample-day';
 
 let dir: string;
 let nginxLog: string;

@@ -7,12 +7,10 @@
 import { resolve } from 'node:path';
 import { OutputFileError, writeOutputFile } from '../lib/output-file';
 import { parseArgs } from 'node:util';
-import { AccessReportBuilder, type InputFile } from './access-report';
-import { AppLineIndex } from './app-line-index';
-import { checkReadable, LogFileError, readLogLines } from './log-files';
-import { parseAppLine, parseNginxLine } from './parse-logs';
-import { renderHtml } from './render-html';
-import { renderText } from './render-text';
+import { LogFileError } from '../../lib/access-report/log-files';
+import { readAccessReport } from '../../lib/access-report/read-access-report';
+import { renderHtml } from '../../lib/access-report/render-html';
+import { renderText } from '../../lib/access-report/render-text';
 
 export const REPORT_HELP = `Usage: provider-host report <nginx access log>... [--app-log <file>]... [--day YYYY-MM-DD | --since <ISO> --until <ISO>] [--out <report.html>] [--json]
 
@@ -44,7 +42,6 @@ class UsageError extends Error {}
 /** The HTML page could not be written where --out says. */
 
 /** Malformed line numbers kept per file, to point at. */
-const MALFORMED_SHOWN = 5;
 
 interface Options {
   readonly nginxLogs: string[];
@@ -116,52 +113,9 @@ function parse(argv: readonly string[]): Options | 'help' {
   };
 }
 
-/** Reads one file through `parse`, counting its lines and the malformed ones. */
-async function readFile<T>(file: string, kind: InputFile['kind'], parseLine: (line: string) => T | undefined, use: (record: T) => void): Promise<{ input: InputFile; parsed: number }> {
-  let lines = 0;
-  let malformed = 0;
-  let parsed = 0;
-  const malformedLines: number[] = [];
-  for await (const line of readLogLines(file)) {
-    lines += 1;
-    if (line.trim() === '') continue;
-    const record = parseLine(line);
-    if (record === undefined) {
-      malformed += 1;
-      if (malformedLines.length < MALFORMED_SHOWN) malformedLines.push(lines);
-      continue;
-    }
-    parsed += 1;
-    use(record);
-  }
-  return { input: { file, kind, lines, malformed, malformedLines }, parsed };
-}
 
 async function run(options: Options, io: ReportCliIo): Promise<number> {
-  // Every file is checked before any is read: a typo fails at once, not after a long read.
-  for (const file of [...options.nginxLogs, ...options.appLogs]) await checkReadable(file);
-  const files: InputFile[] = [];
-  const warn = (text: string) => io.stderr.write(`warning: ${text}\n`);
-
-  const app = new AppLineIndex();
-  for (const file of options.appLogs) {
-    let accessLines = 0;
-    const { input } = await readFile(file, 'app', parseAppLine, (record) => {
-      if (record === 'other') return;
-      accessLines += 1;
-      app.add(record);
-    });
-    files.push(input);
-    if (input.lines > 0 && accessLines === 0) warn(`${file} has no access line of the app ("access":true); is it the app's log (pm2 logs)?`);
-  }
-
-  const builder = new AccessReportBuilder({ now: (io.now?.() ?? new Date()).getTime(), ...(options.since !== undefined ? { since: options.since } : {}), ...(options.until !== undefined ? { until: options.until } : {}) }, app);
-  for (const file of options.nginxLogs) {
-    const { input, parsed } = await readFile(file, 'nginx', parseNginxLine, (record) => builder.add(record));
-    files.push(input);
-    if (input.lines > 0 && parsed === 0) warn(`none of the ${input.lines} lines of ${file} is an nginx access line (log_format provider_json); is it the app's log (--app-log)?`);
-  }
-  const report = builder.build(files);
+  const report = await readAccessReport({ ...options, now: io.now?.() ?? new Date() }, (text) => io.stderr.write(`warning: ${text}\n`));
 
   if (options.out !== undefined) {
     await writeOutputFile(options.out, renderHtml(report));

@@ -12,6 +12,11 @@ certificate refused, a token and a dataset download with one, FAPI headers.
 One line per check; exit code 1 when any check fails. Without a URL: the sandbox.
 
   --dataset <name>        dataset to download (default: the first listed)
+  --profile <open-energy|ib1>  the trust framework to check against (default: the
+                          sandbox's, else open-energy). ib1: TLS 1.3 only, ECDSA server
+                          key, an open dataset without a certificate, a shared one refused
+                          without, the heartbeat
+  --heartbeat-path <path> ib1: the heartbeat (default /heartbeat)
   --warn-days <n>         warn when the server certificate expires sooner (default 30)
   --fail-days <n>         fail when it expires sooner (default 7)
 
@@ -34,6 +39,8 @@ export async function runVerifyCli(argv: readonly string[], out: NodeJS.Writable
       options: {
         ...CONSUMER_OPTIONS,
         dataset: { type: 'string' },
+        profile: { type: 'string' },
+        'heartbeat-path': { type: 'string' },
         'warn-days': { type: 'string' },
         'fail-days': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -45,10 +52,15 @@ export async function runVerifyCli(argv: readonly string[], out: NodeJS.Writable
     }
     if (positionals.length > 1) throw new ClientError(`Expected one URL, got ${positionals.length}.`, 'npm run verify -- https://provider.example.com/');
     const consumer = toConsumerFlags(values);
+    if (values.profile !== undefined && values.profile !== 'open-energy' && values.profile !== 'ib1') {
+      throw new ClientError(`--profile must be open-energy or ib1, got "${values.profile}".`);
+    }
     options = {
       url: positionals[0] ?? consumer.url,
       consumer,
       dataset: values.dataset,
+      profile: values.profile as 'open-energy' | 'ib1' | undefined,
+      heartbeatPath: values['heartbeat-path'],
       warnDays: days(values['warn-days'], '--warn-days'),
       failDays: days(values['fail-days'], '--fail-days'),
     };

@@ -6,6 +6,7 @@ import { checkAuthorizedDownload } from './authorized-download-check';
 import { fail, formatCheck, type CheckResult } from './check-result';
 import { checkClientCertificateRequired } from './client-certificate-required-check';
 import { checkDns } from './dns-check';
+import { checkEcdsaServerKey, checkHeartbeat, checkOpenDataset, checkSharedRefused, firstSharedDataset, listOpenDatasets } from './ib1-checks';
 import { checkServerCertificate } from './server-certificate-check';
 import { checkTlsVersions } from './tls-versions-check';
 import { bareHostname, parseTargetUrl, type VerifyTarget } from './verify-target';
@@ -27,6 +28,14 @@ export interface VerifyOptions {
   readonly failDays?: number;
   /** Per request/handshake. @default 15000 */
   readonly timeoutMs?: number;
+  /**
+   * The trust framework profile to check against. ib1: TLS 1.3 only, an ECDSA server key,
+   * open data without a certificate while shared data is refused, the heartbeat.
+   * @default the sandbox's when checking it, else 'open-energy'
+   */
+  readonly profile?: 'open-energy' | 'ib1';
+  /** ib1: the heartbeat's path. @default the sandbox's, else '/heartbeat' */
+  readonly heartbeatPath?: string;
 }
 
 export interface VerifyReport {
@@ -79,14 +88,31 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   };
   const checks: CheckResult[] = [await checkDns(target)];
   if (checks[0]!.status === 'fail') return report(url.toString(), checks);
-  checks.push(await checkServerCertificate(target, { warnDays: options.warnDays ?? 30, failDays: options.failDays ?? 7 }));
-  checks.push(await checkTlsVersions(target));
-  checks.push(await checkClientCertificateRequired(target));
+  const profile = options.profile ?? (isSandbox ? sandbox.profile : undefined) ?? 'open-energy';
+  checks.push(await checkServerCertificate(target, {
+    warnDays: options.warnDays ?? 30,
+    failDays: options.failDays ?? 7,
+    // IB1 directories issue certificates for 24 hours: judge by the share of the lifetime left.
+    relativeToLifetime: profile === 'ib1' && options.warnDays === undefined && options.failDays === undefined,
+  }));
+  if (profile === 'ib1') checks.push(await checkEcdsaServerKey(target));
+  checks.push(await checkTlsVersions(target, profile));
+  // ib1 asks nginx for a certificate without requiring one (open data): the refusal of a
+  // shared dataset without one is checked instead, after the consumer's own download.
+  if (profile !== 'ib1') checks.push(await checkClientCertificateRequired(target));
+  // ib1: the authorised download fetches a shared dataset (not an open one anyone gets).
+  const open = profile === 'ib1' ? await listOpenDatasets(target).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))) : [];
+  const shared = options.dataset ?? (profile === 'ib1' && settings && Array.isArray(open) ? await firstSharedDataset(settings, open).catch(() => undefined) : undefined);
   if (settings) {
-    checks.push(...(await checkAuthorizedDownload(settings, options.dataset)));
+    checks.push(...(await checkAuthorizedDownload(settings, shared)));
   } else {
     const why = identityError instanceof ClientError ? `${identityError.message} ${identityError.hint ?? ''}`.trim() : String(identityError);
     checks.push(fail('token + dataset download', `not checked: ${why}`));
+  }
+  if (profile === 'ib1') {
+    checks.push(await checkOpenDataset(target, open));
+    checks.push(await checkSharedRefused(target, shared));
+    checks.push(await checkHeartbeat(settings, options.heartbeatPath ?? (isSandbox ? sandbox.heartbeatPath : undefined) ?? '/heartbeat'));
   }
   return report(url.toString(), checks);
 }

@@ -4,10 +4,16 @@
 # replaced instance must not ask again), else obtained with certbot once the
 # domain resolves to this host.
 #
-# Key type: RSA. FAPI allows on TLS 1.2 only RSA-authenticated suites
-# (ECDHE-RSA/DHE-RSA + AES-GCM); certbot >= 2 defaults to ECDSA, with which a
-# TLS 1.2 client could not connect at all. One RSA lineage serves TLS 1.2 and
-# 1.3 alike, with one renewal and one backup.
+# Key type, per trust framework profile (certificate_key_args):
+# - open-energy: RSA. FAPI allows on TLS 1.2 only RSA-authenticated suites
+#   (ECDHE-RSA/DHE-RSA + AES-GCM); certbot >= 2 defaults to ECDSA, with which a
+#   TLS 1.2 client could not connect at all. One RSA lineage serves TLS 1.2 and
+#   1.3 alike, with one renewal and one backup.
+# - ib1: ECDSA P-256 (IB1 Baseline TLS Configuration: ECDSA keys, TLS 1.3 only).
+#
+# Renewal follows the certificate's lifetime L (set_renewal_window): certbot
+# renews once a third of L is left, so a directory's 24-hour certificates renew
+# with 8 hours to spare, and Let's Encrypt's 90-day ones at certbot's own 30 days.
 
 have_certificate() {
   [[ -s $PH_LE_LIVE/fullchain.pem && -s $PH_LE_LIVE/privkey.pem ]]
@@ -213,12 +219,13 @@ wait_for_dns() {
 }
 
 request_certificate() {
-  local -a args dirs
+  local -a args dirs key
   mapfile -t dirs < <(certbot_dirs)
+  mapfile -t key < <(certificate_key_args)
   args=(certonly --non-interactive --agree-tos "${dirs[@]}" "$@"
     --webroot --webroot-path "$PH_ACME_WEBROOT"
     --domain "$PH_DOMAIN" --cert-name "$PH_DOMAIN"
-    --key-type rsa --rsa-key-size "$PH_RSA_KEY_SIZE"
+    "${key[@]}"
     --keep-until-expiring
     # certbot does not run renewal-hooks/deploy/* on a first certonly; a
     # --deploy-hook runs now AND is saved in the renewal config for renewals.
@@ -234,9 +241,10 @@ request_certificate() {
 
 # A certificate from the configured ACME directory: kept, restored from the
 # backup, or requested. One from another directory (staging switched to
-# production, or back) is replaced in the same lineage.
+# production, or back) or with another key type (the profile changed) is
+# replaced in the same lineage; one inside its renewal window is renewed now.
 ensure_certificate() {
-  local wanted current
+  local wanted current key
   wanted=$(acme_directory)
   if ! have_certificate && ! restore_certificate; then
     wait_for_dns
@@ -244,8 +252,95 @@ ensure_certificate() {
     return 0
   fi
   current=$(certificate_directory)
-  [[ $current == "$wanted" ]] && return 0
-  log "the certificate for $PH_DOMAIN comes from ${current:-an unknown ACME directory}, the settings ask for $wanted: replacing it"
+  if [[ $current != "$wanted" ]]; then
+    log "the certificate for $PH_DOMAIN comes from ${current:-an unknown ACME directory}, the settings ask for $wanted: replacing it"
+    wait_for_dns
+    request_certificate --force-renewal
+    return 0
+  fi
+  key=$(live_key_type)
+  if [[ -n $key && $key != "$(wanted_key_type)" ]]; then
+    log "the certificate for $PH_DOMAIN has $key key, the $PH_TRUST_PROFILE profile asks for $(wanted_key_type): replacing it"
+    wait_for_dns
+    request_certificate --force-renewal
+    return 0
+  fi
+  renew_if_due
+}
+
+# ecdsa-p256 for ib1, rsa for open-energy.
+wanted_key_type() {
+  if [[ $PH_TRUST_PROFILE == ib1 ]]; then echo ecdsa-p256; else echo rsa; fi
+}
+
+# certbot's key options for the profile's key type.
+certificate_key_args() {
+  if [[ $PH_TRUST_PROFILE == ib1 ]]; then
+    printf '%s\n' --key-type ecdsa --elliptic-curve secp256r1
+  else
+    printf '%s\n' --key-type rsa --rsa-key-size "$PH_RSA_KEY_SIZE"
+  fi
+}
+
+# The live certificate's key: rsa, ecdsa-p256, ecdsa-<curve>, or nothing when unreadable.
+live_key_type() {
+  local text
+  text=$(openssl x509 -noout -text -in "$PH_LE_LIVE/cert.pem" 2>/dev/null) || return 0
+  if grep -q 'Public Key Algorithm: rsaEncryption' <<<"$text"; then
+    echo rsa
+  elif grep -q 'Public Key Algorithm: id-ecPublicKey' <<<"$text"; then
+    if grep -q 'NIST CURVE: P-256' <<<"$text"; then echo ecdsa-p256; else echo "ecdsa-$(sed -n 's/^ *NIST CURVE: //p' <<<"$text" | head -n 1)"; fi
+  fi
+}
+
+# Seconds from notBefore to notAfter of a certificate.
+# certificate_lifetime_seconds CERT
+certificate_lifetime_seconds() {
+  local cert=$1 start end
+  start=$(openssl x509 -noout -startdate -in "$cert") || return 1
+  end=$(openssl x509 -noout -enddate -in "$cert") || return 1
+  start=$(date -u -d "${start#notBefore=}" +%s) || return 1
+  end=$(date -u -d "${end#notAfter=}" +%s) || return 1
+  echo $((end - start))
+}
+
+# certbot renews once a third of the lifetime (seconds) is left: minutes, rounded (a CA's
+# "24 hours" may be 86399 s), at least 1.
+renewal_window_minutes() {
+  local minutes=$((($1 + 90) / 180))
+  ((minutes >= 1)) || minutes=1
+  echo "$minutes"
+}
+
+# Writes `renew_before_expiry = <a third of the live certificate's lifetime>` into the
+# lineage's renewal config (a top-level key: before the first [section]), where certbot
+# renew reads it. Called by the deploy hook after every issuance and renewal, and by
+# setup (a restored backup's config may predate it). Records a change when it changed.
+set_renewal_window() {
+  local conf="$PH_LE_DIR/renewal/$PH_DOMAIN.conf" lifetime line
+  [[ -f $conf ]] || return 0
+  lifetime=$(certificate_lifetime_seconds "$PH_LE_LIVE/cert.pem" 2>/dev/null) || { log "WARNING: cannot read the lifetime of $PH_LE_LIVE/cert.pem; certbot keeps its renewal window"; return 0; }
+  line="renew_before_expiry = $(renewal_window_minutes "$lifetime") minutes"
+  grep -qxF "$line" "$conf" && return 0
+  if ! { { printf '%s\n' "$line" && grep -v '^[[:space:]]*renew_before_expiry[[:space:]]*=' "$conf"; } >"$conf.window" \
+    && chmod --reference="$conf" "$conf.window" && mv -f "$conf.window" "$conf"; }; then
+    rm -f "$conf.window"
+    die "cannot write the renewal window into $conf"
+  fi
+  changed "$conf: $line (the certificate lives $((lifetime / 60)) minutes)"
+}
+
+# Renews now a certificate inside its renewal window or expired: what a restored backup
+# of a short-lived (24-hour) certificate always is after a while. The backup is then
+# worth its account key (and lineage); the certificate itself is replaced at once.
+# An unreadable certificate is left to nginx -t, which names it.
+renew_if_due() {
+  local lifetime window
+  set_renewal_window
+  lifetime=$(certificate_lifetime_seconds "$PH_LE_LIVE/cert.pem" 2>/dev/null) || return 0
+  window=$(($(renewal_window_minutes "$lifetime") * 60))
+  openssl x509 -noout -checkend "$window" -in "$PH_LE_LIVE/cert.pem" >/dev/null 2>&1 && return 0
+  log "the certificate for $PH_DOMAIN has expired or expires within its renewal window ($((window / 60)) minutes): renewing it now"
   wait_for_dns
   request_certificate --force-renewal
 }

@@ -92,6 +92,7 @@ set_defaults() {
   : "${PH_LE_WORK_DIR:=/var/lib/letsencrypt}"
   : "${PH_LE_LOGS_DIR:=/var/log/letsencrypt}"
   : "${PH_ACME_WEBROOT:=$PH_STATE/acme}"
+  : "${PH_APP_STATE_DIR:=$PH_STATE/app}"         # the app's own state (ib1 heartbeat), shared by its workers
   : "${PH_RSA_KEY_SIZE:=2048}"
   : "${PH_DNS_POLL_SECONDS:=15}"
   : "${PH_RESOLVE_CMD:=getent ahostsv4}"        # prints the IPv4 addresses of its argument
@@ -130,7 +131,7 @@ set_defaults() {
   # What the renderer reads besides the settings (host/render/host-layout.ts).
   export PH_ETC PH_PREFIX PH_CURRENT PH_STATE PH_SRV PH_SOCKET PH_SECRETS_DIR PH_TRUST_BUNDLE \
     PH_NGINX_SHARE PH_NGINX_LOG_DIR PH_NGINX_AUTHZ_CACHE_DIR PH_HTTP_LISTEN_V4 PH_HTTP_LISTEN_V6 \
-    PH_HTTPS_LISTEN_V4 PH_HTTPS_LISTEN_V6 PH_HTTPS_ORIGIN PH_ACME_WEBROOT PH_LE_LIVE PH_REVOCATION_DIR
+    PH_HTTPS_LISTEN_V4 PH_HTTPS_LISTEN_V6 PH_HTTPS_ORIGIN PH_ACME_WEBROOT PH_LE_LIVE PH_REVOCATION_DIR PH_APP_STATE_DIR
 }
 
 # The shipped renderer (a Node program; see host/render/host-render.ts).
@@ -196,7 +197,9 @@ aws_cli() { "$PH_AWS" --region "$PH_REGION" "$@"; }
 # The PM2 daemon's V8 flags (the daemon a pm2 command starts, and the boot unit's:
 # pm2-hardening.conf.tmpl): lite mode, no optimising compiler, for a process that only
 # supervises — 57 → 48 MB RSS measured (npm run bench:memory). Not for the app's workers,
-# where it cost 40 % of their requests/s (bench:app-small).
+# where it cost 40 % of their requests/s (bench:app-small). Adding --max-semi-space-size=1
+# and MALLOC_ARENA_MAX=2 measured no change (48.0 → 47.8 MB): most of its RSS is the node
+# binary's code, shared with the workers (docs/operations.md "Memory").
 PH_PM2_NODE_OPTIONS=--lite-mode
 
 # Runs a command as the app user with its PM2 home (and the app's environment).

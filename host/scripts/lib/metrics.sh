@@ -108,12 +108,12 @@ install_metrics_timer() {
     "the certificate, CRL and restart alarms would see no data"
 }
 
-# acl_grant PATH PERMS [default] — lets the agent's user PERMS (r--, r-x, --x) on PATH and,
+# acl_grant PATH PERMS [default] [USER] — lets USER (default: the agent's user) PERMS (r--, r-x, --x) on PATH and,
 # with "default", read the files created in it later (a default ACL: new nginx, certbot and
 # script logs, and logrotate's new files). Records a change when it changed an ACL; a
 # failure is a warning (the data path does not depend on it).
 acl_grant() {
-  local path=$1 perms=$2 default=${3:-} acl user=$PH_CWAGENT_USER
+  local path=$1 perms=$2 default=${3:-} acl user=${4:-$PH_CWAGENT_USER}
   [[ -e $path ]] || return 0
   acl=$(getfacl --omit-header --absolute-names "$path" 2>/dev/null) || { log "WARNING: cannot read the ACL of $path (getfacl)"; return 0; }
   # An entry the mask cuts down is printed with "#effective:": set again, which recomputes the mask.

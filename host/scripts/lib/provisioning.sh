@@ -20,6 +20,8 @@ lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$lib/nginx-site.sh"
 # shellcheck source=certificate.sh
 . "$lib/certificate.sh"
+# shellcheck source=fleet-certificate.sh
+. "$lib/fleet-certificate.sh"
 # shellcheck source=app.sh
 . "$lib/app.sh"
 # shellcheck source=renewal.sh
@@ -30,4 +32,6 @@ lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$lib/revocation.sh"
 # shellcheck source=metrics.sh
 . "$lib/metrics.sh"
+# shellcheck source=report.sh
+. "$lib/report.sh"
 unset lib

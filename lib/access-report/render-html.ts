@@ -4,7 +4,7 @@
  * page forbids scripts and remote loads in its own Content-Security-Policy, so even a value
  * that slipped through could not run or phone home.
  */
-import { formatBytes } from '../client/progress-bar';
+import { formatBytes } from '../format-bytes';
 import type { AccessReport, ReasonCount, ReportRow } from './access-report';
 import { html, trusted, type Html } from './html';
 import { describeReason } from './refusal-reason';

@@ -3,7 +3,7 @@
  * dataset rows, the top errors, statuses and what was skipped. Values were cleaned when
  * parsed (no control characters reach the terminal); this only lays them out.
  */
-import { formatBytes } from '../client/progress-bar';
+import { formatBytes } from '../format-bytes';
 import type { AccessReport } from './access-report';
 import { describeReason } from './refusal-reason';
 
