@@ -14,11 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIb1Pki, issueIb1Client, issueIb1Server, type IssuedCertificate } from '../testing/pki/ib1';
 import { freePort } from '../lib/ports';
-import { secondLoopbackListen } from '../testing/replica/loopback';
+import { testSiteValues } from '../testing/nginx-test-site';
 import { mtlsRequest, type MtlsRequestOptions } from '../testing/replica/mtls-request';
 import { createNginxPrefix, startNginx, stopNginx } from '../testing/replica/nginx-process';
-import { nginxSourceDir, renderMtlsSite } from './sites';
-import { writeRevocationNginxFiles } from './revocation';
+import { renderMtlsSite } from './sites';
 
 const OPEN_CSV = 'ts,value\n2026-01-01T00:00:00Z,1\n';
 const APP = 'https://directory.example.org/member/1/applications/2';
@@ -84,28 +83,7 @@ beforeAll(async () => {
   const prefix = createNginxPrefix(join(dir, 'nginx'), join(dir, 'conf.d'));
   writeFileSync(
     join(dir, 'conf.d', 'provider.conf'),
-    renderMtlsSite({
-      serverName: 'localhost',
-      httpListenV4: `127.0.0.1:${httpPort}`,
-      httpListenV6: await secondLoopbackListen(httpPort),
-      httpsListenV4: `127.0.0.1:${httpsPort}`,
-      httpsListenV6: await secondLoopbackListen(httpsPort),
-      httpsOrigin: `https://localhost:${httpsPort}`,
-      acmeWebroot: join(dir, 'acme'),
-      logDir: join(dir, 'logs'),
-      snippetsDir: join(nginxSourceDir(), 'snippets'),
-      errorPagesDir: join(nginxSourceDir(), 'errors'),
-      sslCertificate: join(dir, 'tls', 'server.crt'),
-      sslCertificateKey: join(dir, 'tls', 'server.key'),
-      clientCa: join(dir, 'tls', 'client-ca.crt'),
-      publicRoot: join(dir, 'public'),
-      appSocket: socket,
-      datasetsDir: join(dir, 'data'),
-      authzCacheDir: join(dir, 'authz-cache'),
-      revocationDir: writeRevocationNginxFiles(join(dir, 'revocation')),
-      trustProfile: 'ib1',
-      heartbeatPath: '/heartbeat',
-    }),
+    renderMtlsSite(await testSiteValues(dir, { https: httpsPort, http: httpPort }, socket, { trustProfile: 'ib1', heartbeatPath: '/heartbeat' })),
   );
   nginxPid = startNginx(prefix);
 }, 60000);

@@ -22,11 +22,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../testing/pki';
 import { freePort } from '../lib/ports';
-import { secondLoopbackListen } from '../testing/replica/loopback';
 import { mtlsRequest, type MtlsRequestOptions } from '../testing/replica/mtls-request';
 import { createNginxPrefix, startNginx, stopNginx } from '../testing/replica/nginx-process';
+import { testSiteValues } from '../testing/nginx-test-site';
 import { nginxSourceDir, renderMtlsSite } from './sites';
-import { writeRevocationNginxFiles } from './revocation';
 
 const TEST_READ_TIMEOUT_S = 1;
 const PROXY_TRIES = 3;
@@ -96,26 +95,7 @@ beforeAll(async () => {
   const prefix = createNginxPrefix(join(dir, 'nginx'), join(dir, 'conf.d'));
   writeFileSync(
     join(dir, 'conf.d', 'provider.conf'),
-    renderMtlsSite({
-      serverName: 'localhost',
-      httpListenV4: `127.0.0.1:${httpPort}`,
-      httpListenV6: await secondLoopbackListen(httpPort),
-      httpsListenV4: `127.0.0.1:${httpsPort}`,
-      httpsListenV6: await secondLoopbackListen(httpsPort),
-      httpsOrigin: `https://localhost:${httpsPort}`,
-      acmeWebroot: join(dir, 'acme'),
-      logDir: join(dir, 'logs'),
-      snippetsDir: join(dir, 'snippets'),
-      errorPagesDir: join(nginxSourceDir(), 'errors'),
-      sslCertificate: join(dir, 'tls', 'server.crt'),
-      sslCertificateKey: join(dir, 'tls', 'server.key'),
-      clientCa: join(dir, 'tls', 'client-ca.crt'),
-      publicRoot: join(dir, 'public'),
-      appSocket: socket,
-      datasetsDir: join(dir, 'data'),
-      authzCacheDir: join(dir, 'authz-cache'),
-      revocationDir: writeRevocationNginxFiles(join(dir, 'revocation')),
-    }),
+    renderMtlsSite(await testSiteValues(dir, { https: httpsPort, http: httpPort }, socket, { snippetsDir: join(dir, 'snippets') })),
   );
   nginxPid = startNginx(prefix);
 });

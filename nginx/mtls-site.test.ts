@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { createIntermediateCa, createRootCa, issueClientCert, issueServerCert, type IssuedCertificate } from '../testing/pki';
 import { waitFor } from '../lib/child-process';
 import { freePort } from '../lib/ports';
-import { secondLoopbackListen } from '../testing/replica/loopback';
+import { testSiteValues } from '../testing/nginx-test-site';
 import { mtlsRequest, type MtlsRequestOptions } from '../testing/replica/mtls-request';
 import { createNginxPrefix, startNginx, stopNginx } from '../testing/replica/nginx-process';
 import { nginxSourceDir, renderMtlsSite } from './sites';
-import { writeRevocationNginxFiles } from './revocation';
 
 const DAY = 24 * 3600 * 1000;
 const SMALL_CSV = 'ts,value\n2026-01-01T00:00:00Z,1\n';
@@ -95,26 +94,7 @@ beforeAll(async () => {
   const prefix = createNginxPrefix(join(dir, 'nginx'), join(dir, 'conf.d'));
   writeFileSync(
     join(dir, 'conf.d', 'provider.conf'),
-    renderMtlsSite({
-      serverName: 'localhost',
-      httpListenV4: `127.0.0.1:${httpPort}`,
-      httpListenV6: await secondLoopbackListen(httpPort),
-      httpsListenV4: `127.0.0.1:${httpsPort}`,
-      httpsListenV6: await secondLoopbackListen(httpsPort),
-      httpsOrigin: `https://localhost:${httpsPort}`,
-      acmeWebroot: join(dir, 'acme'),
-      logDir: join(dir, 'logs'),
-      snippetsDir: join(nginxSourceDir(), 'snippets'),
-      errorPagesDir: join(nginxSourceDir(), 'errors'),
-      sslCertificate: join(dir, 'tls', 'server.crt'),
-      sslCertificateKey: join(dir, 'tls', 'server.key'),
-      clientCa: join(dir, 'tls', 'client-ca.crt'),
-      publicRoot: join(dir, 'public'),
-      appSocket: socket,
-      datasetsDir: join(dir, 'data'),
-      authzCacheDir: join(dir, 'authz-cache'),
-      revocationDir: writeRevocationNginxFiles(join(dir, 'revocation')),
-    }),
+    renderMtlsSite(await testSiteValues(dir, { https: httpsPort, http: httpPort }, socket)),
   );
   nginxPid = startNginx(prefix);
 });

@@ -24,6 +24,7 @@ import { sleep, waitFor } from '../lib/child-process';
 import { freePort } from '../lib/ports';
 import { createIntermediateCa, createRootCa, issueClientCert, issueServerCert, type CertificateAuthority, type IssuedCertificate } from '../testing/pki';
 import { issueCrl, serialOf } from '../testing/pki/crl';
+import { testSiteValues } from '../testing/nginx-test-site';
 import { createNginxPrefix, reloadNginx, startNginx, stopNginx, testNginxConfig, type NginxPrefix } from '../testing/replica/nginx-process';
 import { CRL_SET_FILE, writeRevocationNginxFiles, type RevocationNginxState } from './revocation';
 import { nginxSourceDir, renderMtlsSite } from './sites';
@@ -156,27 +157,13 @@ beforeAll(async () => {
   nginx = createNginxPrefix(join(dir, 'nginx'), join(dir, 'conf.d'));
   writeFileSync(
     join(nginx.confDir, 'provider.conf'),
-    renderMtlsSite({
-      serverName: 'localhost',
-      httpListenV4: `127.0.0.1:${await freePort()}`,
-      httpListenV6: `127.0.0.1:${await freePort()}`,
-      httpsListenV4: `127.0.0.1:${httpsPort}`,
-      httpsListenV6: `127.0.0.1:${await freePort()}`,
-      httpsOrigin: `https://localhost:${httpsPort}`,
-      acmeWebroot: join(dir, 'acme'),
-      logDir: join(dir, 'logs'),
-      snippetsDir: join(nginxSourceDir(), 'snippets'),
-      errorPagesDir: join(nginxSourceDir(), 'errors'),
-      sslCertificate: join(dir, 'tls', 'server.crt'),
-      sslCertificateKey: join(dir, 'tls', 'server.key'),
-      clientCa: join(dir, 'tls', 'trust-bundle.pem'),
-      publicRoot: join(dir, 'public'),
-      appSocket: socket,
-      datasetsDir: join(dir, 'data'),
-      authzCacheDir: join(dir, 'authz-cache'),
-      // Revocation on, no CRL yet: how the host starts when the CRL endpoint is down.
-      revocationDir: writeRevocationNginxFiles(revocationDir, { checkCrls: true, denyList: EMPTY_DENY_LIST }),
-    }),
+    renderMtlsSite(
+      await testSiteValues(dir, { https: httpsPort, http: await freePort() }, socket, {
+        clientCa: join(dir, 'tls', 'trust-bundle.pem'),
+        // Revocation on, no CRL yet: how the host starts when the CRL endpoint is down.
+        revocationDir: writeRevocationNginxFiles(revocationDir, { checkCrls: true, denyList: EMPTY_DENY_LIST }),
+      }),
+    ),
   );
   nginxPid = startNginx(nginx);
 }, 60000);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { BUCKET_LAYOUT } from '../../contract/bucket-layout';
 import { renderTemplateFile } from '../../lib/render-template';
 import { createStandinZone, standinRecordSets } from '../../testing/replica/route53-standin';
+import { writeAwsStandinBin } from '../../testing/aws-standin-bin';
 import { REPO, runLib, SCRIPTS } from '../../testing/host-scripts';
 
 const BUCKET = 'fleet-bucket';
@@ -21,6 +22,13 @@ const TOKEN = 'Jd9r0Hq0eF8cQeE2Xn6b2YvJ0c8N8rX3pV1sW7kTq4M';
 
 let dir: string;
 let aws: string;
+let standinDir: string;
+let awsCommand: string;
+beforeAll(() => {
+  standinDir = mkdtempSync(join(tmpdir(), 'fleet-cert-aws-'));
+  awsCommand = writeAwsStandinBin(standinDir);
+});
+afterAll(() => rmSync(standinDir, { recursive: true, force: true }));
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fleet-cert-'));
   aws = join(dir, 'aws');
@@ -35,7 +43,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     PH_SCRIPT_NAME: 'test',
-    PH_AWS: join(REPO, 'testing', 'replica', 'bin', 'aws'),
+    PH_AWS: awsCommand,
     PH_AWS_STANDIN_ROOT: aws,
     PH_REGION: 'eu-west-2',
     PH_BUCKET: BUCKET,

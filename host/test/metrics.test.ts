@@ -12,11 +12,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Ajv from 'ajv';
-import { buildSync } from 'esbuild';
 import { createRootCa, issueServerCert } from '../../testing/pki';
 import { isRoot, readLines, REPO, runBash, runLib, SCRIPTS, writeBundle, writeExecutable, type BashResult } from '../../testing/host-scripts';
 import { AGENT_USER, type CloudWatchAgentConfig } from '../cloudwatch-agent/agent-config';
 import { HOST_METRICS_NAMESPACE, PUBLISHED_HOST_METRICS } from '../cloudwatch-agent/host-metrics';
+import { writeAwsStandinBin } from '../../testing/aws-standin-bin';
 
 const DOMAIN = 'provider.example.test';
 const DAY = 24 * 60 * 60 * 1000;
@@ -28,7 +28,6 @@ const PEM_LABEL = ['PRIVATE', 'KEY'].join(' ');
 let dir: string;
 let root: string;
 let env: Record<string, string>;
-let standin: string;
 
 const path = (...parts: string[]) => join(root, ...parts);
 function put(file: string, text: string, mode = 0o644) {
@@ -37,17 +36,6 @@ function put(file: string, text: string, mode = 0o644) {
   chmodSync(file, mode);
 }
 
-/** The AWS stand-in, built once into one file (node starts it in a few ms; ts-node would take a second). */
-function builtStandin(): string {
-  if (standin && existsSync(standin)) return standin;
-  standin = join(tmpdir(), `ph-aws-standin-${process.pid}.js`);
-  buildSync({ entryPoints: [join(REPO, 'testing', 'replica', 'aws-standin.ts')], outfile: standin, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'silent' });
-  return standin;
-}
-
-afterAll(() => {
-  if (standin) rmSync(standin, { force: true });
-});
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'metrics-'));
@@ -58,7 +46,7 @@ beforeEach(() => {
   writeBundle(bundle, 'console.log("app");\n');
   const bin = join(dir, 'bin');
   mkdirSync(bin);
-  writeExecutable(join(bin, 'aws'), `#!/bin/sh\nexec '${process.execPath}' '${builtStandin()}' "$@"\n`);
+  writeAwsStandinBin(bin);
   mkdirSync(join(dir, 'aws'));
   env = {
     PATH: `${bin}:${process.env.PATH ?? ''}`,
