@@ -17,35 +17,40 @@ const CONSUMER = IB1_SANDBOX.application(100, 1);
 const PROVIDER = IB1_SANDBOX.application(200, 1);
 const RESOURCE = 'https://provider.sandbox.ib1.test';
 
+/** An authorization server for the two members, its files under a new temporary folder. */
+async function startIb1Server(prefix: string, options: Partial<Parameters<typeof startAuthorizationServer>[0]>): Promise<{ dir: string; set: Ib1Set; server: AuthorizationServerHandle }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const set = await createIb1Set({
+    members: {
+      consumer: { directoryUrl: CONSUMER, memberUrl: IB1_SANDBOX.member(100), roles: [IB1_SANDBOX.readerRole] },
+      provider: { directoryUrl: PROVIDER, memberUrl: IB1_SANDBOX.member(200), roles: [] },
+    },
+  });
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text, { mode: 0o600 });
+    return join(dir, name);
+  };
+  const server = await startAuthorizationServer({
+    tlsCert: file('server.crt', set.serverCert.chainPem),
+    tlsKey: file('server.key', set.serverCert.keyPem),
+    clientCa: file('client-ca.crt', set.clientCaBundlePem),
+    scopes: [IB1_SANDBOX.licence],
+    clients: [
+      { clientId: CONSUMER, sanUri: CONSUMER, scope: IB1_SANDBOX.licence },
+      { clientId: PROVIDER, sanUri: PROVIDER },
+    ],
+    ...options,
+  });
+  return { dir, set, server };
+}
+
 describe('authorization server, ib1 profile (JWT access tokens, Directory URL clients)', () => {
   let dir: string;
   let set: Ib1Set;
   let server: AuthorizationServerHandle;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'authz-ib1-'));
-    set = await createIb1Set({
-      members: {
-        consumer: { directoryUrl: CONSUMER, memberUrl: IB1_SANDBOX.member(100), roles: [IB1_SANDBOX.readerRole] },
-        provider: { directoryUrl: PROVIDER, memberUrl: IB1_SANDBOX.member(200), roles: [] },
-      },
-    });
-    const file = (name: string, text: string) => {
-      writeFileSync(join(dir, name), text, { mode: 0o600 });
-      return join(dir, name);
-    };
-    server = await startAuthorizationServer({
-      tlsCert: file('server.crt', set.serverCert.chainPem),
-      tlsKey: file('server.key', set.serverCert.keyPem),
-      clientCa: file('client-ca.crt', set.clientCaBundlePem),
-      scopes: [IB1_SANDBOX.licence],
-      accessTokenFormat: 'jwt',
-      defaultResource: RESOURCE,
-      clients: [
-        { clientId: CONSUMER, sanUri: CONSUMER, scope: IB1_SANDBOX.licence },
-        { clientId: PROVIDER, sanUri: PROVIDER },
-      ],
-    });
+    ({ dir, set, server } = await startIb1Server('authz-ib1-', { accessTokenFormat: 'jwt', defaultResource: RESOURCE }));
   }, 60000);
 
   afterAll(async () => {
@@ -104,27 +109,7 @@ describe('authorization server, ib1 profile with opaque tokens (introspection)',
   let server: AuthorizationServerHandle;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'authz-ib1-opaque-'));
-    set = await createIb1Set({
-      members: {
-        consumer: { directoryUrl: CONSUMER, memberUrl: IB1_SANDBOX.member(100), roles: [IB1_SANDBOX.readerRole] },
-        provider: { directoryUrl: PROVIDER, memberUrl: IB1_SANDBOX.member(200), roles: [] },
-      },
-    });
-    const file = (name: string, text: string) => {
-      writeFileSync(join(dir, name), text, { mode: 0o600 });
-      return join(dir, name);
-    };
-    server = await startAuthorizationServer({
-      tlsCert: file('server.crt', set.serverCert.chainPem),
-      tlsKey: file('server.key', set.serverCert.keyPem),
-      clientCa: file('client-ca.crt', set.clientCaBundlePem),
-      scopes: [IB1_SANDBOX.licence],
-      clients: [
-        { clientId: CONSUMER, sanUri: CONSUMER, scope: IB1_SANDBOX.licence },
-        { clientId: PROVIDER, sanUri: PROVIDER },
-      ],
-    });
+    ({ dir, set, server } = await startIb1Server('authz-ib1-opaque-', {}));
   }, 60000);
 
   afterAll(async () => {
